@@ -1,0 +1,3 @@
+from genlens.cli.app import main
+
+main()

@@ -1,0 +1,133 @@
+"""One loader for classifier specs: built-ins, torchvision:NAME, timm:NAME, saved folders."""
+
+from __future__ import annotations
+
+import json
+import os
+from importlib import resources
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+
+from genlens.classifiers.architectures import ARCHITECTURES
+from genlens.classifiers.classifier import WEIGHTS_FILE, Classifier, ClassifierConfig
+from genlens.errors import GenlensError
+
+#: Built-in classifiers shipped inside the package (folder names under genlens/weights).
+BUILTINS: tuple[str, ...] = ("world-cnn", "world-vit", "world-cnn-shortcut")
+IMAGENET_MEAN = [0.485, 0.456, 0.406]
+IMAGENET_STD = [0.229, 0.224, 0.225]
+
+
+def weights_root() -> Path:
+    """The folder of shipped weights inside the installed package."""
+    return Path(str(resources.files("genlens") / "weights"))
+
+
+def offline() -> bool:
+    return any(os.environ.get(v, "") not in ("", "0") for v in ("HF_HUB_OFFLINE", "GENLENS_OFFLINE"))
+
+
+def load_classifier(spec: str, random_init: bool = False, device: torch.device | str = "cpu") -> Classifier:
+    """The classifier named by spec, in eval mode on device.
+
+    spec is a built-in name (`world-cnn`, `world-vit`, `world-cnn-shortcut`), `torchvision:NAME`,
+    `timm:NAME`, or the path of a folder written by `Classifier.save`. random_init builds
+    torchvision and timm models without pretrained weights.
+    """
+    if spec.startswith("torchvision:"):
+        model = _torchvision(spec.split(":", 1)[1], random_init)
+    elif spec.startswith("timm:"):
+        model = _timm(spec.split(":", 1)[1], random_init)
+    elif spec in BUILTINS:
+        model = load_folder(weights_root() / spec, spec)
+    elif Path(spec).is_dir():
+        model = load_folder(Path(spec), spec)
+    else:
+        raise GenlensError(
+            f"unknown classifier '{spec}': expected one of {', '.join(BUILTINS)}, torchvision:NAME, "
+            "timm:NAME or a saved classifier folder"
+        )
+    return model.to(device).eval()
+
+
+def load_folder(folder: Path, spec: str | None = None) -> Classifier:
+    """A classifier saved by Classifier.save (config.json + model.safetensors)."""
+    config_path, weights = folder / "config.json", folder / WEIGHTS_FILE
+    if not config_path.exists() or not weights.exists():
+        raise GenlensError(f"{folder} is not a genlens classifier: config.json or {WEIGHTS_FILE} is missing")
+    try:
+        config = ClassifierConfig(**json.loads(config_path.read_text()))
+    except (json.JSONDecodeError, TypeError) as e:
+        raise GenlensError(f"{config_path} is not a valid classifier config: {e}") from None
+    if config.arch not in ARCHITECTURES:
+        raise GenlensError(f"{config_path} names an unknown architecture '{config.arch}'")
+    net = ARCHITECTURES[config.arch](num_classes=len(config.class_names), img_size=config.input_size, **config.arch_kwargs)
+    try:
+        state = load_file(weights)
+    except (SafetensorError, OSError) as e:
+        raise GenlensError(f"cannot read weights {weights}: {e}") from None
+    try:
+        net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    except RuntimeError as e:
+        raise GenlensError(f"weights {weights} do not fit architecture {config.arch}: {str(e).splitlines()[0]}") from None
+    return Classifier(net, config, spec or str(folder))
+
+
+def _torchvision(name: str, random_init: bool) -> Classifier:
+    import torchvision
+
+    try:
+        builder = torchvision.models.get_model_builder(name)
+    except ValueError:
+        raise GenlensError(f"torchvision has no model '{name}'") from None
+    weights = None if random_init else torchvision.models.get_model_weights(name).DEFAULT
+    if weights is not None:
+        cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+        if not cached.exists() and offline():
+            raise GenlensError(
+                f"pretrained weights for torchvision:{name} are not on this machine ({cached}); "
+                "download them or pass --random-init"
+            )
+    try:
+        net = builder(weights=weights)
+    except Exception as e:  # a failed download surfaces as many exception types
+        raise GenlensError(f"cannot load pretrained weights for torchvision:{name} ({type(e).__name__}); "
+                           "pass --random-init to use random weights") from None
+    if weights is not None:
+        size = weights.transforms().crop_size[0]
+        names = list(weights.meta["categories"])
+    else:
+        size, names = 224, [str(i) for i in range(_num_outputs(net))]
+    config = ClassifierConfig(arch=f"torchvision:{name}", class_names=names, input_size=size,
+                              mean=IMAGENET_MEAN, std=IMAGENET_STD)
+    return Classifier(net, config, f"torchvision:{name}")
+
+
+def _timm(name: str, random_init: bool) -> Classifier:
+    import timm
+
+    if not timm.is_model(name):
+        raise GenlensError(f"timm has no model '{name}'")
+    try:
+        net = timm.create_model(name, pretrained=not random_init)
+    except Exception as e:  # hub errors, missing files, offline mode
+        raise GenlensError(f"cannot load pretrained weights for timm:{name} ({type(e).__name__}); "
+                           "pass --random-init to use random weights") from None
+    data = timm.data.resolve_data_config({}, model=net)
+    n = _num_outputs(net)
+    names = [str(i) for i in range(n)]
+    if n == 1000:
+        names = list(timm.data.ImageNetInfo().label_descriptions())
+    config = ClassifierConfig(arch=f"timm:{name}", class_names=names, input_size=int(data["input_size"][-1]),
+                              mean=list(data["mean"]), std=list(data["std"]))
+    return Classifier(net, config, f"timm:{name}")
+
+
+def _num_outputs(net: torch.nn.Module) -> int:
+    if hasattr(net, "num_classes"):
+        return int(net.num_classes)
+    last = [m for m in net.modules() if isinstance(m, torch.nn.Linear)][-1]
+    return last.out_features

@@ -1,0 +1,66 @@
+"""The `genlens` command: the typer app, its sub-commands and the one-line error convention."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+
+from genlens.errors import GenlensError
+from genlens.progress import stderr
+
+app = typer.Typer(
+    name="genlens", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    help="See what an image classifier's features encode by generating images from them, and measure it.",
+)
+
+
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors.")):
+    """genlens: generative lenses on image classifiers."""
+
+
+def emit(obj: dict, as_json: bool, human=None) -> None:
+    """Print obj as one JSON object on stdout when as_json, else call human(obj) or pretty-print it."""
+    if as_json:
+        sys.stdout.write(json.dumps(obj) + "\n")
+    elif human is not None:
+        human(obj)
+    else:
+        from rich.console import Console
+
+        Console().print_json(json.dumps(obj))
+
+
+def _register() -> None:
+    from genlens.cli import demo, evaluate, models, train, world  # noqa: F401  (commands register on import)
+
+
+def main() -> None:
+    """Entry point: user errors print one line on stderr and exit 2 (tracebacks only with --debug)."""
+    _register()
+    debug = "--debug" in sys.argv
+    try:
+        app(standalone_mode=False)
+    except GenlensError as e:
+        if debug:
+            raise
+        stderr.print(f"[red]error:[/] {e}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        stderr.print("aborted")
+        sys.exit(130)
+    except Exception as e:  # click usage errors and genuine bugs
+        import click
+
+        if isinstance(e, click.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        if debug:
+            raise
+        stderr.print(f"[red]internal error:[/] {type(e).__name__}: {e} (run with --debug for the traceback)",
+                     highlight=False, soft_wrap=True)
+        sys.exit(1)

@@ -1,0 +1,60 @@
+"""`genlens layers` and `genlens predict`: inspect a classifier and run it on image files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from genlens.cli import options
+from genlens.cli.app import app, emit
+from genlens.classifiers.loader import load_classifier
+from genlens.device import resolve_device
+from genlens.features import FeatureExtractor
+from genlens.images import image_paths, load_images
+
+
+@app.command("layers")
+def layers_command(
+    spec: str = typer.Argument(..., help="Classifier: world-cnn, world-vit, torchvision:NAME, timm:NAME or a folder."),
+    random_init: bool = options.RandomInit,
+    device: str = options.Device,
+    as_json: bool = options.Json,
+):
+    """List every layer of a classifier with its output shape (C, H, W for spatial and token maps)."""
+    classifier = load_classifier(spec, random_init=random_init, device=resolve_device(device))
+    shapes = FeatureExtractor(classifier, [n for n, _ in classifier.net.named_modules() if n][:1]).layer_shapes()
+    result = {"model": spec, "input_size": classifier.input_size,
+              "layers": [{"name": n, "shape": list(s)} for n, s in shapes]}
+
+    def show(o):
+        table = Table(title=f"{spec} ({o['input_size']} px input)")
+        table.add_column("layer")
+        table.add_column("shape")
+        for layer in o["layers"]:
+            table.add_row(layer["name"], " x ".join(map(str, layer["shape"])))
+        Console().print(table)
+
+    emit(result, as_json, show)
+
+
+@app.command("predict")
+def predict_command(
+    spec: str = typer.Argument(..., help="Classifier spec."),
+    images: list[Path] = typer.Argument(..., help="Image files or folders of images."),
+    random_init: bool = options.RandomInit,
+    device: str = options.Device,
+    as_json: bool = options.Json,
+):
+    """Classify image files (converted to RGB and resized to the model's input size, with a warning)."""
+    classifier = load_classifier(spec, random_init=random_init, device=resolve_device(device))
+    paths = image_paths(images)
+    batch = load_images(paths, classifier.input_size)
+    probs = classifier.eval()(batch.to(classifier.mean.device)).softmax(1).detach().cpu()
+    result = {"model": spec, "predictions": [
+        {"file": str(p), "class": classifier.class_names[int(q.argmax())], "probability": round(float(q.max()), 4)}
+        for p, q in zip(paths, probs)
+    ]}
+    emit(result, as_json, lambda o: [print(f"{r['file']}\t{r['class']}\t{r['probability']:.3f}") for r in o["predictions"]])

@@ -1,0 +1,98 @@
+"""`genlens train classifier|probes|defaults`: train with accelerate, checkpoint, resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from genlens.cli import options
+from genlens.cli.app import app, emit
+from genlens.errors import GenlensError
+from genlens.training.loop import TrainSettings
+
+train_app = typer.Typer(no_args_is_help=True, help="Train models (resumes from checkpoints in --out).")
+app.add_typer(train_app, name="train")
+
+
+def _check_out(out: Path, overwrite: bool) -> None:
+    """An existing finished model is replaced only with --overwrite; an unfinished run resumes."""
+    if (out / "config.json").exists() and not (out / "checkpoints").exists() and not overwrite:
+        raise GenlensError(f"{out} already holds a model; pass --overwrite to replace it")
+    if overwrite and out.exists():
+        import shutil
+
+        shutil.rmtree(out)
+
+
+def _settings(steps, batch_size, lr, seed, device, checkpoint_every) -> TrainSettings:
+    if steps < 1 or batch_size < 1:
+        raise GenlensError("--steps and --batch-size must be at least 1")
+    return TrainSettings(steps=steps, batch_size=batch_size, lr=lr, seed=seed, device=device,
+                         checkpoint_every=checkpoint_every, warmup=min(100, max(1, steps // 10)))
+
+
+@train_app.command("classifier")
+def train_classifier_command(
+    out: Path = typer.Option(..., "--out", help="Folder for config.json, model.safetensors, card.json."),
+    task: str = typer.Option("shape", "--task", help="shape, shortcut or depict6."),
+    arch: str = typer.Option("world-cnn", "--arch", help="world-cnn or world-vit."),
+    steps: int = typer.Option(1500, "--steps"),
+    batch_size: int = typer.Option(128, "--batch-size"),
+    lr: float = typer.Option(2e-3, "--lr"),
+    checkpoint_every: int = typer.Option(250, "--checkpoint-every"),
+    eval_n: int = typer.Option(2000, "--eval-n", help="Test renders for the card's accuracy."),
+    seed: int = options.Seed,
+    device: str = options.Device,
+    overwrite: bool = options.Overwrite,
+    as_json: bool = options.Json,
+):
+    """Train a world classifier on fresh renders of TASK."""
+    from genlens.classifiers.training import train_classifier
+
+    _check_out(out, overwrite)
+    _, card = train_classifier(task, arch, out, _settings(steps, batch_size, lr, seed, device, checkpoint_every),
+                               eval_n=eval_n)
+    emit(card, as_json, lambda c: print(f"{arch} on {task}: test accuracy {c['test_accuracy']:.4f}, "
+                                        f"{c['steps']} steps in {c['seconds']} s on {c['device']} -> {out}"))
+
+
+@train_app.command("probes")
+def train_probes_command(
+    out: Path = typer.Option(..., "--out"),
+    steps: int = typer.Option(1500, "--steps"),
+    batch_size: int = typer.Option(128, "--batch-size"),
+    lr: float = typer.Option(2e-3, "--lr"),
+    checkpoint_every: int = typer.Option(250, "--checkpoint-every"),
+    seed: int = options.Seed,
+    device: str = options.Device,
+    overwrite: bool = options.Overwrite,
+    as_json: bool = options.Json,
+):
+    """Train the concept probes (shape, colour, size, position, background pattern and colour)."""
+    from genlens.measure.probe_training import train_probes
+
+    _check_out(out, overwrite)
+    _, card = train_probes(out, _settings(steps, batch_size, lr, seed, device, checkpoint_every))
+    emit(card, as_json, lambda c: print(f"probes: {c['test_accuracy']} in {c['seconds']} s -> {out}"))
+
+
+@train_app.command("defaults")
+def train_defaults_command(
+    only: str = typer.Option(None, "--only", help="classifiers or probes; all when omitted."),
+    out: Path = typer.Option(None, "--out", help="Where to write; the package's weights folder by default."),
+    device: str = options.Device,
+    as_json: bool = options.Json,
+):
+    """Reproduce the shipped models from scratch with their fixed seeds (fp16 safetensors + cards)."""
+    from genlens.classifiers.loader import weights_root
+    from genlens.defaults import GROUPS, train_defaults
+
+    if only is not None and only not in GROUPS:
+        raise GenlensError(f"unknown group '{only}', expected one of {', '.join(GROUPS)}")
+    root = out or weights_root()
+    cards = train_defaults(root, only, device)
+    emit({"out": str(root), "cards": cards}, as_json,
+         lambda o: [print(f"{k}: {v['test_accuracy']} ({v['steps']} steps, {v['seconds']} s, {v['device']})")
+                    for k, v in o["cards"].items()])
+

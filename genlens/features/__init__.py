@@ -1,0 +1,6 @@
+"""Reading any layer of any classifier as NCHW maps and pooled vectors."""
+
+from genlens.features.extractor import FeatureExtractor, pool
+from genlens.features.layout import ActivationLayout
+
+__all__ = ["ActivationLayout", "FeatureExtractor", "pool"]

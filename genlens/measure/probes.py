@@ -1,0 +1,106 @@
+"""Concept probes: one network that reads every concept of a world image, the automatic eyes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from genlens.classifiers.architectures import WorldCNN
+from genlens.errors import GenlensError
+from genlens.training.checkpoint import atomic_dir, publish_dir, state_dict_for_saving
+from genlens.world import SceneBatch, concepts
+
+WEIGHTS_FILE = "model.safetensors"
+
+
+@dataclass
+class ProbeConfig:
+    """The concepts read (name -> values, in label order) and the trunk's widths."""
+
+    concepts: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in concepts.PROBE_CONCEPTS.items()})
+    widths: list[int] = field(default_factory=lambda: [32, 64, 128])
+    input_size: int = 32
+
+
+def concept_targets(scenes: SceneBatch) -> dict[str, np.ndarray]:
+    """The probes' labels of each scene's first object and background, by concept name."""
+    bins = np.asarray([concepts.position_bin(float(x), float(y)) for x, y in scenes.xy[:, 0]])
+    return {
+        "shape": scenes.shape[:, 0], "color": scenes.color[:, 0], "size": scenes.size[:, 0], "position": bins,
+        "background_pattern": scenes.pattern, "background_color": scenes.background,
+    }
+
+
+class ConceptProbe(nn.Module):
+    """A WorldCNN whose head gives one logit group per concept; x, y coordinate channels are
+    appended to the image so that position is read directly rather than through padding."""
+
+    def __init__(self, config: ProbeConfig | None = None):
+        super().__init__()
+        self.config = config or ProbeConfig()
+        sizes = [len(v) for v in self.config.concepts.values()]
+        self.net = WorldCNN(num_classes=sum(sizes), widths=tuple(self.config.widths), in_chans=5)
+        self.splits = sizes
+
+    @property
+    def concept_names(self) -> list[str]:
+        return list(self.config.concepts)
+
+    def forward(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Logits per concept for (N, 3, H, W) images in [0, 1]."""
+        n, _, h, w = images.shape
+        ys = torch.linspace(-1, 1, h, device=images.device).view(1, 1, h, 1).expand(n, 1, h, w)
+        xs = torch.linspace(-1, 1, w, device=images.device).view(1, 1, 1, w).expand(n, 1, h, w)
+        logits = self.net(torch.cat([(images - 0.5) / 0.25, xs, ys], 1))
+        return dict(zip(self.concept_names, logits.split(self.splits, dim=1)))
+
+    @torch.no_grad()
+    def predict(self, images: torch.Tensor, batch_size: int = 256) -> dict[str, torch.Tensor]:
+        """Predicted value index per concept, in eval mode."""
+        self.eval()
+        device = next(self.parameters()).device
+        parts = [self(images[i : i + batch_size].to(device)) for i in range(0, len(images), batch_size)]
+        return {c: torch.cat([p[c].argmax(1).cpu() for p in parts]) for c in self.concept_names}
+
+    @torch.no_grad()
+    def predict_names(self, images: torch.Tensor) -> list[dict[str, str]]:
+        """Predicted concept values, one dict of names per image."""
+        pred = self.predict(images)
+        values = self.config.concepts
+        return [{c: values[c][int(pred[c][i])] for c in pred} for i in range(len(images))]
+
+    def save(self, folder: Path, card: dict | None = None, dtype: torch.dtype | None = None) -> Path:
+        folder = Path(folder)
+        tmp = atomic_dir(folder)
+        (tmp / "config.json").write_text(json.dumps(asdict(self.config), indent=2))
+        save_file(state_dict_for_saving(self.net, dtype), tmp / WEIGHTS_FILE)
+        if card is not None:
+            (tmp / "card.json").write_text(json.dumps(card, indent=2))
+        if (folder / "checkpoints").exists():
+            (folder / "checkpoints").rename(tmp / "checkpoints")
+        publish_dir(tmp, folder)
+        return folder
+
+    @classmethod
+    def load(cls, folder: Path | str | None = None) -> "ConceptProbe":
+        """The probes saved in folder; the shipped ones by default."""
+        if folder is None:
+            from genlens.classifiers.loader import weights_root
+
+            folder = weights_root() / "probes"
+        folder = Path(folder)
+        try:
+            config = ProbeConfig(**json.loads((folder / "config.json").read_text()))
+            state = load_file(folder / WEIGHTS_FILE)
+        except (OSError, SafetensorError, json.JSONDecodeError, TypeError) as e:
+            raise GenlensError(f"cannot load concept probes from {folder}: {e}") from None
+        probe = cls(config)
+        probe.net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+        return probe.eval()

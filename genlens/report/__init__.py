@@ -1,0 +1,1 @@
+"""Self-contained HTML reports (images embedded) with a JSON twin."""

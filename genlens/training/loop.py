@@ -1,0 +1,110 @@
+"""One training loop for every genlens model: accelerate, checkpoints, resume, progress."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from accelerate import Accelerator
+
+from genlens.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from genlens.progress import progress_bar
+
+
+@dataclass
+class TrainSettings:
+    """How long and how a model is trained; recorded in its card."""
+
+    steps: int = 2000
+    batch_size: int = 128
+    lr: float = 2e-3
+    weight_decay: float = 0.05
+    warmup: int = 100
+    grad_accum: int = 1
+    checkpoint_every: int = 250
+    mixed_precision: str = "auto"  # auto: bf16 on CUDA, none on the CPU
+    device: str = "auto"
+    seed: int = 0
+
+
+@dataclass
+class FitResult:
+    steps: int
+    seconds: float
+    device: str
+    final_loss: float
+
+
+def learning_rate(settings: TrainSettings, step: int) -> float:
+    """Linear warm-up, then cosine decay to zero at settings.steps."""
+    if step < settings.warmup:
+        return settings.lr * (step + 1) / settings.warmup
+    progress = (step - settings.warmup) / max(1, settings.steps - settings.warmup)
+    return settings.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def make_accelerator(settings: TrainSettings) -> Accelerator:
+    cpu = settings.device == "cpu" or not torch.cuda.is_available()
+    precision = settings.mixed_precision
+    if precision == "auto":
+        precision = "no" if cpu else "bf16"
+    return Accelerator(cpu=cpu, mixed_precision=precision, gradient_accumulation_steps=settings.grad_accum)
+
+
+def fit(
+    model: torch.nn.Module,
+    batch_fn: Callable[[int, int, torch.device], Any],
+    loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor],
+    settings: TrainSettings,
+    out: Path,
+    description: str = "training",
+    parameters: list[torch.nn.Parameter] | None = None,
+) -> FitResult:
+    """Train model for settings.steps optimiser steps, resuming from out/checkpoints if present.
+
+    batch_fn(step, process_index, device) returns the batch for that step (deterministic, so that a
+    resumed run sees the same data); loss_fn(model, batch) returns the scalar loss. Only
+    `parameters` (default: all that require grad) are optimised.
+    """
+    accelerator = make_accelerator(settings)
+    torch.manual_seed(settings.seed)
+    params = parameters if parameters is not None else [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
+    checkpoints = Path(out) / "checkpoints"
+    start, seconds_before = 0, 0.0
+    latest = latest_checkpoint(checkpoints)
+    if latest is not None:
+        state = load_checkpoint(latest, model, optimizer)
+        start, seconds_before = state["step"], state.get("seconds", 0.0)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    model.train()
+    t0 = time.perf_counter()
+    loss_value = float("nan")
+    micro = settings.grad_accum
+    with progress_bar() as bar:
+        task = bar.add_task(description, total=settings.steps, completed=start, info="",
+                            visible=accelerator.is_main_process)
+        for step in range(start, settings.steps):
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(settings, step)
+            for m in range(micro):
+                batch = batch_fn(step * micro + m, accelerator.process_index, accelerator.device)
+                with accelerator.accumulate(model):
+                    loss = loss_fn(model, batch)
+                    accelerator.backward(loss)
+                    optimizer.step()
+                    optimizer.zero_grad(set_to_none=True)
+            loss_value = float(loss.detach())
+            bar.update(task, advance=1, info=f"loss {loss_value:.4f}")
+            done = step + 1
+            if accelerator.is_main_process and (done % settings.checkpoint_every == 0 or done == settings.steps):
+                save_checkpoint(checkpoints, done, accelerator.unwrap_model(model), optimizer,
+                                {"seconds": seconds_before + time.perf_counter() - t0, "settings": asdict(settings)})
+            accelerator.wait_for_everyone()
+    seconds = seconds_before + time.perf_counter() - t0
+    return FitResult(steps=settings.steps, seconds=round(seconds, 1), device=str(accelerator.device),
+                     final_loss=round(loss_value, 5))

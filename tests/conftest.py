@@ -1,0 +1,23 @@
+import os
+
+# Nothing in the tests may reach a hub: pretrained-weight paths must fail fast and clearly.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GENLENS_OFFLINE", "1")
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess:
+    """Run `python -m genlens ARGS` and capture its output."""
+    result = subprocess.run([sys.executable, "-m", "genlens", *args], capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"genlens {' '.join(args)} failed: {result.stderr}")
+    return result
+
+
+@pytest.fixture
+def cli():
+    return run_cli
