@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
 from torch import nn
 
-from genlens.training.checkpoint import atomic_dir, publish_dir, state_dict_for_saving
+from genlens.artifacts import WEIGHTS_FILE, save_folder
 
-WEIGHTS_FILE = "model.safetensors"
+__all__ = ["WEIGHTS_FILE", "Classifier", "ClassifierConfig"]
 
 
 @dataclass
@@ -66,14 +64,4 @@ class Classifier(nn.Module):
 
     def save(self, folder: Path, card: dict | None = None, dtype: torch.dtype | None = None) -> Path:
         """Write config.json, model.safetensors (floats cast to dtype if given) and card.json atomically."""
-        folder = Path(folder)
-        tmp = atomic_dir(folder)
-        (tmp / "config.json").write_text(json.dumps(asdict(self.config), indent=2))
-        save_file(state_dict_for_saving(self.net, dtype), tmp / WEIGHTS_FILE)
-        if card is not None:
-            (tmp / "card.json").write_text(json.dumps(card, indent=2))
-        keep = folder / "checkpoints"
-        if keep.exists():
-            keep.rename(tmp / "checkpoints")
-        publish_dir(tmp, folder)
-        return folder
+        return save_folder(folder, asdict(self.config), self.net, card, dtype)

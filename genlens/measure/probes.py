@@ -9,15 +9,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import nn
 
+from genlens.artifacts import WEIGHTS_FILE, save_folder
 from genlens.classifiers.architectures import WorldCNN
 from genlens.errors import GenlensError
-from genlens.training.checkpoint import atomic_dir, publish_dir, state_dict_for_saving
 from genlens.world import SceneBatch, concepts
-
-WEIGHTS_FILE = "model.safetensors"
 
 
 @dataclass
@@ -77,16 +75,8 @@ class ConceptProbe(nn.Module):
         return [{c: values[c][int(pred[c][i])] for c in pred} for i in range(len(images))]
 
     def save(self, folder: Path, card: dict | None = None, dtype: torch.dtype | None = None) -> Path:
-        folder = Path(folder)
-        tmp = atomic_dir(folder)
-        (tmp / "config.json").write_text(json.dumps(asdict(self.config), indent=2))
-        save_file(state_dict_for_saving(self.net, dtype), tmp / WEIGHTS_FILE)
-        if card is not None:
-            (tmp / "card.json").write_text(json.dumps(card, indent=2))
-        if (folder / "checkpoints").exists():
-            (folder / "checkpoints").rename(tmp / "checkpoints")
-        publish_dir(tmp, folder)
-        return folder
+        """Write config.json, model.safetensors (floats cast to dtype if given) and card.json atomically."""
+        return save_folder(folder, asdict(self.config), self.net, card, dtype)
 
     @classmethod
     def load(cls, folder: Path | str | None = None) -> "ConceptProbe":

@@ -1,0 +1,32 @@
+"""Trained things as folders: config.json + model.safetensors + card.json, written atomically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+from genlens.training.checkpoint import atomic_dir, publish_dir, state_dict_for_saving
+
+WEIGHTS_FILE = "model.safetensors"
+
+
+def save_folder(folder: Path, config: dict, module: torch.nn.Module, card: dict | None = None,
+                dtype: torch.dtype | None = None) -> Path:
+    """Write folder/{config.json, model.safetensors, card.json} via a temporary folder and a rename.
+
+    Floating tensors are cast to dtype if given. A checkpoints/ folder already in place is kept, so
+    that a finished run can still be resumed or extended.
+    """
+    folder = Path(folder)
+    tmp = atomic_dir(folder)
+    (tmp / "config.json").write_text(json.dumps(config, indent=2))
+    save_file(state_dict_for_saving(module, dtype), tmp / WEIGHTS_FILE)
+    if card is not None:
+        (tmp / "card.json").write_text(json.dumps(card, indent=2))
+    if (folder / "checkpoints").exists():
+        (folder / "checkpoints").rename(tmp / "checkpoints")
+    publish_dir(tmp, folder)
+    return folder

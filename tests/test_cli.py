@@ -1,0 +1,78 @@
+import json
+
+import numpy as np
+from PIL import Image
+
+from genlens.world import get_task, to_uint8
+
+
+def _one_line_error(result):
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stdout == ""
+
+
+def test_eval_classifier_json(cli):
+    r = cli("eval", "classifier", "world-cnn", "--task", "shape", "--n", "200", "--json", check=True)
+    out = json.loads(r.stdout)
+    assert set(out) == {"model", "task", "n", "accuracy"} and out["n"] == 200 and out["accuracy"] > 0.9
+
+
+def test_eval_probes_json(cli):
+    out = json.loads(cli("eval", "probes", "--n", "200", "--json", check=True).stdout)
+    assert out["n"] == 200 and set(out["accuracy"]) >= {"shape", "color", "position", "background_pattern"}
+
+
+def test_layers_json_gives_nchw_shapes_for_cnn_and_vit(cli):
+    cnn = json.loads(cli("layers", "world-cnn", "--json", check=True).stdout)
+    shapes = {layer["name"]: layer["shape"] for layer in cnn["layers"]}
+    assert cnn["model"] == "world-cnn" and shapes["layer3"] == [128, 8, 8] and shapes["fc"] == [5]
+    vit = json.loads(cli("layers", "world-vit", "--json", check=True).stdout)
+    shapes = {layer["name"]: layer["shape"] for layer in vit["layers"]}
+    assert shapes["blocks.3"] == [96, 8, 8] and shapes["head"] == [5]
+
+
+def test_bad_inputs_are_one_line_errors_with_exit_2(cli, tmp_path):
+    _one_line_error(cli("layers", "no-such-model"))
+    _one_line_error(cli("eval", "classifier", "world-cnn", "--task", "nope"))
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "config.json").write_text(json.dumps({"arch": "world-cnn", "class_names": list("abcde")}))
+    (bad / "model.safetensors").write_bytes(b"\x00" * 100)
+    _one_line_error(cli("layers", str(bad)))
+    (bad / "model.safetensors").unlink()
+    _one_line_error(cli("layers", str(bad)))
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    _one_line_error(cli("predict", "world-cnn", str(tmp_path / "broken.png")))
+    _one_line_error(cli("predict", "world-cnn", str(tmp_path / "missing.png")))
+    _one_line_error(cli("layers", "torchvision:resnet18"))  # no pretrained weights offline
+
+
+def test_predict_converts_grayscale_rgba_and_size_with_a_warning(cli, tmp_path):
+    sample = get_task("shape").sample(3, seed=11)
+    pixels = to_uint8(sample.images)
+    Image.fromarray(pixels[0]).save(tmp_path / "rgb.png")
+    rgba = np.concatenate([pixels[1], np.full((32, 32, 1), 255, np.uint8)], -1)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "rgba.png")
+    Image.fromarray(pixels[2]).resize((64, 64), Image.NEAREST).save(tmp_path / "big.png")
+    Image.fromarray(pixels[0]).convert("L").save(tmp_path / "gray.png")
+    r = cli("predict", "world-cnn", str(tmp_path / "rgb.png"), str(tmp_path / "rgba.png"), str(tmp_path / "big.png"),
+            str(tmp_path / "gray.png"), "--json", check=True)
+    out = json.loads(r.stdout)["predictions"]
+    assert [p["class"] for p in out[:3]] == [sample.class_names[int(y)] for y in sample.labels]
+    assert "RGBA" in r.stderr and "64x64" in r.stderr and "L image" in r.stderr
+
+
+def test_render_refuses_to_overwrite_without_flag(cli, tmp_path):
+    cli("world", "render", "--n", "2", "--out", str(tmp_path / "w"), check=True)
+    _one_line_error(cli("world", "render", "--n", "2", "--out", str(tmp_path / "w")))
+    cli("world", "render", "--n", "3", "--out", str(tmp_path / "w"), "--overwrite", check=True)
+    assert len(list((tmp_path / "w" / "images").iterdir())) == 3
+
+
+def test_demo_writes_a_report(cli, tmp_path):
+    out = json.loads(cli("demo", "--out", str(tmp_path / "d"), "--n", "100", "--json", check=True).stdout)
+    html = (tmp_path / "d" / "report.html").read_text()
+    assert out["report"].endswith("report.html") and html.count("<img") >= 3
+    assert {r["model"] for r in out["results"]} == {"world-cnn", "world-vit", "world-cnn-shortcut"}
