@@ -24,6 +24,7 @@ class TrainSettings:
     lr: float = 2e-3
     weight_decay: float = 0.05
     warmup: int = 100
+    schedule: str = "cosine"  # cosine decay to zero, or constant after warm-up
     grad_accum: int = 1
     checkpoint_every: int = 250
     mixed_precision: str = "auto"  # auto: bf16 on CUDA, none on the CPU
@@ -40,9 +41,11 @@ class FitResult:
 
 
 def learning_rate(settings: TrainSettings, step: int) -> float:
-    """Linear warm-up, then cosine decay to zero at settings.steps."""
+    """Linear warm-up, then cosine decay to zero at settings.steps (or constant)."""
     if step < settings.warmup:
         return settings.lr * (step + 1) / settings.warmup
+    if settings.schedule == "constant":
+        return settings.lr
     progress = (step - settings.warmup) / max(1, settings.steps - settings.warmup)
     return settings.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 

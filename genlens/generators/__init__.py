@@ -1,0 +1,1 @@
+"""Generative components in diffusers format: base diffusion, feature ControlNet, GAN."""

@@ -1,0 +1,99 @@
+"""WorldDiffusionPipeline: text-conditioned diffusion in pixel space (the world) or latent space
+(Stable Diffusion 1.x / miniSD), optionally steered by a feature ControlNet."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from diffusers import DiffusionPipeline
+
+from genlens.generators.samplers import sampling_scheduler
+
+
+class WorldDiffusionPipeline(DiffusionPipeline):
+    """unet + text_encoder + tokenizer + scheduler (+ vae for latent models), saved in diffusers' layout.
+
+    >>> pipe = WorldDiffusionPipeline.from_pretrained("base/")
+    >>> images = pipe(["a small red star in the centre on a plain black background"], steps=20)
+    >>> images.shape   # (1, 3, 32, 32), floats in [0, 1]
+    """
+
+    _optional_components = ["vae"]
+    model_cpu_offload_seq = "text_encoder->unet->vae"
+
+    def __init__(self, unet, text_encoder, tokenizer, scheduler, vae=None):
+        super().__init__()
+        self.register_modules(unet=unet, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler, vae=vae)
+
+    @property
+    def pixel_space(self) -> bool:
+        return self.vae is None
+
+    @property
+    def image_size(self) -> int:
+        """Side of generated images in pixels."""
+        size = self.unet.config.sample_size
+        return size if self.pixel_space else size * 2 ** (len(self.vae.config.block_out_channels) - 1)
+
+    def encode_prompt(self, prompts: list[str]) -> torch.Tensor:
+        """(N, L, D) text-encoder states of prompts, padded to the tokenizer's max length."""
+        ids = self.tokenizer(prompts, padding="max_length", truncation=True, max_length=self.tokenizer.model_max_length,
+                             return_tensors="pt").input_ids.to(self.text_encoder.device)
+        return self.text_encoder(ids)[0]
+
+    def encode_images(self, images: torch.Tensor) -> torch.Tensor:
+        """Images in [0, 1] to the model's sample space: [-1, 1] pixels, or scaled VAE latents."""
+        x = images * 2 - 1
+        if self.pixel_space:
+            return x
+        return self.vae.encode(x.to(self.vae.dtype)).latent_dist.sample() * self.vae.config.scaling_factor
+
+    def decode_samples(self, samples: torch.Tensor) -> torch.Tensor:
+        """The model's samples back to images in [0, 1]."""
+        if not self.pixel_space:
+            samples = self.vae.decode(samples / self.vae.config.scaling_factor).sample
+        return ((samples.float() + 1) / 2).clamp(0, 1)
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        prompts: list[str],
+        steps: int = 20,
+        sampler: str = "dpm",
+        guidance: float = 1.0,
+        generator: torch.Generator | None = None,
+        residuals: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple] | None = None,
+        progress: bool = False,
+    ) -> torch.Tensor:
+        """Sample one image per prompt; returns (N, 3, S, S) floats in [0, 1].
+
+        guidance > 1 mixes the prompt's prediction with the empty prompt's (classifier-free guidance).
+        residuals(sample, t, text_states, unconditional) returns a ControlNet's
+        (down_block_additional_residuals, mid_block_additional_residual) for that call; None runs the
+        plain text-conditioned model.
+        """
+        device = self.unet.device
+        scheduler = sampling_scheduler(self.scheduler.config, sampler, self.pixel_space)
+        scheduler.set_timesteps(steps, device=device)
+        n = len(prompts)
+        cond = self.encode_prompt(prompts)
+        uncond = self.encode_prompt([""] * n) if guidance != 1.0 else None
+        channels, size = self.unet.config.in_channels, self.unet.config.sample_size
+        sample = torch.randn((n, channels, size, size), generator=generator, device="cpu").to(device, self.unet.dtype)
+        sample = sample * scheduler.init_noise_sigma
+        for t in self.progress_bar(scheduler.timesteps) if progress else scheduler.timesteps:
+            x = scheduler.scale_model_input(sample, t)
+            eps = self._predict(x, t, cond, residuals, unconditional=False)
+            if uncond is not None:
+                eps_u = self._predict(x, t, uncond, residuals, unconditional=True)
+                eps = eps_u + guidance * (eps - eps_u)
+            sample = scheduler.step(eps, t, sample).prev_sample
+        return self.decode_samples(sample)
+
+    def _predict(self, x, t, states, residuals, unconditional: bool) -> torch.Tensor:
+        extra = {}
+        if residuals is not None:
+            down, mid = residuals(x, t, states, unconditional)
+            extra = {"down_block_additional_residuals": down, "mid_block_additional_residual": mid}
+        return self.unet(x, t, encoder_hidden_states=states, **extra).sample
