@@ -1,0 +1,80 @@
+"""The feature ControlNet of FeatInv: diffusers' ControlNetModel whose image hint encoder is
+replaced by an encoder of a classifier layer's feature map."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from diffusers import ControlNetModel, ModelMixin, UNet2DConditionModel
+from diffusers.configuration_utils import ConfigMixin, FrozenDict, register_to_config
+from torch import nn
+
+
+class FeatureEncoder(ModelMixin, ConfigMixin):
+    """Feature map (N, C, h, w) -> hint (N, out_channels, grid, grid).
+
+    Bilinear upsampling to the UNet's grid, then conv3x3 - SiLU - conv3x3 - SiLU - zero-initialised
+    conv3x3, as in FeatInv. pooled=True first averages the map over locations and broadcasts the
+    vector over the grid (the paper's non-spatial comparison).
+    """
+
+    @register_to_config
+    def __init__(self, feature_channels: int, grid_size: int = 32, out_channels: int = 64, hidden_channels: int = 128,
+                 pooled: bool = False):
+        super().__init__()
+        self.conv_in = nn.Conv2d(feature_channels, hidden_channels, 3, padding=1)
+        self.conv_mid = nn.Conv2d(hidden_channels, hidden_channels, 3, padding=1)
+        self.conv_out = nn.Conv2d(hidden_channels, out_channels, 3, padding=1)
+        nn.init.zeros_(self.conv_out.weight)
+        nn.init.zeros_(self.conv_out.bias)
+
+    def forward(self, fmap: torch.Tensor) -> torch.Tensor:
+        g = self.config.grid_size
+        if self.config.pooled:
+            fmap = fmap.mean((2, 3), keepdim=True).expand(-1, -1, g, g)
+        elif fmap.shape[-2:] != (g, g):
+            fmap = F.interpolate(fmap, size=(g, g), mode="bilinear", align_corners=False)
+        x = F.silu(self.conv_in(fmap))
+        x = F.silu(self.conv_mid(x))
+        return self.conv_out(x)
+
+
+class FeatureControlNet(ControlNetModel):
+    """A ControlNetModel conditioned on a feature map; saves and loads with save_pretrained /
+    from_pretrained like any diffusers model (the encoder's settings live in its config).
+
+    Call it like a ControlNetModel with `controlnet_cond` = the feature map (N, C, h, w).
+    """
+
+    @register_to_config
+    def __init__(self, feature_channels: int = 128, feature_hidden_channels: int = 128, pooled: bool = False,
+                 feature_grid_size: int = 32, **controlnet_kwargs):
+        controlnet_kwargs.setdefault("conditioning_embedding_out_channels", (16,))
+        super().__init__(**controlnet_kwargs)
+        self.controlnet_cond_embedding = FeatureEncoder(
+            feature_channels, grid_size=feature_grid_size,
+            out_channels=self.config.block_out_channels[0], hidden_channels=feature_hidden_channels, pooled=pooled,
+        )
+        # register_to_config records the catch-all itself; the parent has registered its contents.
+        self._internal_dict = FrozenDict({k: v for k, v in self._internal_dict.items() if k != "controlnet_kwargs"})
+
+    @staticmethod
+    def _get_init_keys(input_class):
+        # from_config passes only keys that __init__ names: ours, plus ControlNetModel's behind **controlnet_kwargs
+        keys = ConfigMixin._get_init_keys(input_class)
+        if issubclass(input_class, FeatureControlNet):
+            keys = (keys | ConfigMixin._get_init_keys(ControlNetModel)) - {"controlnet_kwargs"}
+        return keys
+
+    @classmethod
+    def from_base(cls, unet: UNet2DConditionModel, feature_channels: int, feature_hidden_channels: int = 128,
+                  pooled: bool = False) -> "FeatureControlNet":
+        """A ControlNet copied from unet (its encoder half, weights included) with a fresh feature encoder."""
+        plain = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(16,))
+        config = {k: v for k, v in plain.config.items() if not k.startswith("_")}
+        model = cls(feature_channels=feature_channels, feature_hidden_channels=feature_hidden_channels, pooled=pooled,
+                    feature_grid_size=unet.config.sample_size, **config)
+        state = {k: v for k, v in plain.state_dict().items() if not k.startswith("controlnet_cond_embedding.")}
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        assert not unexpected and all(k.startswith("controlnet_cond_embedding.") for k in missing)
+        return model
