@@ -1,0 +1,92 @@
+"""Training the world's base diffusion model (UNet and text encoder together) on rendered scenes."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import genlens
+from genlens.classifiers.training import step_seed
+from genlens.generators.base_model import new_world_pipeline
+from genlens.generators.pipeline import WorldDiffusionPipeline
+from genlens.training.checkpoint import atomic_dir, publish_dir
+from genlens.training.loop import TrainSettings, fit
+from genlens.world import get_task
+
+
+class TextToImage(nn.Module):
+    """The trainable pair of a base model: UNet and text encoder, one module for the training loop."""
+
+    def __init__(self, unet, text_encoder):
+        super().__init__()
+        self.unet, self.text_encoder = unet, text_encoder
+
+
+def noise_batch(scheduler, clean: torch.Tensor, generator: torch.Generator):
+    """(noisy, noise, timesteps) for clean samples, drawn from generator so a step is reproducible."""
+    noise = torch.randn(clean.shape, generator=generator).to(clean.device)
+    timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (len(clean),), generator=generator).to(clean.device)
+    return scheduler.add_noise(clean, noise, timesteps), noise, timesteps
+
+
+def world_captioned_batch(n: int, seed: int, size: int, multi_share: float = 0.25):
+    """n training images with captions: single-object `shape` scenes and multi-object `depict6` scenes."""
+    n_multi = int(round(n * multi_share))
+    parts = [get_task("shape").sample(n - n_multi, seed=seed, split="train", size=size)]
+    if n_multi:
+        parts.append(get_task("depict6").sample(n_multi, seed=seed, split="train", size=size))
+    return torch.cat([p.images for p in parts]), [c for p in parts for c in p.captions]
+
+
+def train_diffusion(out: Path, settings: TrainSettings, size: int = 32, caption_dropout: float = 0.1,
+                    pipeline: WorldDiffusionPipeline | None = None) -> tuple[WorldDiffusionPipeline, dict]:
+    """Train a world base model (a new one unless given) and save it to out as a pipeline folder + card."""
+    torch.manual_seed(settings.seed)
+    pipe = pipeline or new_world_pipeline(sample_size=size)
+    model = TextToImage(pipe.unet, pipe.text_encoder)
+    scheduler, tokenizer = pipe.scheduler, pipe.tokenizer
+
+    def batch(step: int, process: int, device: torch.device):
+        seed = step_seed(settings.seed, step, process)
+        images, captions = world_captioned_batch(settings.batch_size, seed, size)
+        g = torch.Generator().manual_seed(seed)
+        drop = torch.rand(len(captions), generator=g) < caption_dropout
+        captions = ["" if d else c for c, d in zip(captions, drop.tolist())]
+        ids = tokenizer(captions, padding="max_length", truncation=True, max_length=tokenizer.model_max_length,
+                        return_tensors="pt").input_ids
+        noisy, noise, t = noise_batch(scheduler, images * 2 - 1, g)
+        return noisy.to(device), noise.to(device), t.to(device), ids.to(device)
+
+    def loss(m, data):
+        noisy, noise, t, ids = data
+        states = m.text_encoder(ids)[0]
+        return F.mse_loss(m.unet(noisy, t, encoder_hidden_states=states).sample, noise)
+
+    result = fit(model, batch, loss, settings, Path(out), description="train base diffusion")
+    pipe.to("cpu")
+    card = {"kind": "base-diffusion", "steps": result.steps, "seconds": result.seconds, "device": result.device,
+            "final_loss": result.final_loss, "image_size": size, "caption_dropout": caption_dropout,
+            "settings": asdict(settings), "genlens": genlens.__version__, "date": datetime.date.today().isoformat()}
+    save_pipeline(pipe, Path(out), card)
+    return pipe, card
+
+
+def save_pipeline(pipe: WorldDiffusionPipeline, folder: Path, card: dict, dtype: torch.dtype | None = None) -> Path:
+    """Write a pipeline folder (diffusers layout) + card.json atomically, keeping checkpoints/."""
+    import json
+
+    tmp = atomic_dir(folder)
+    if dtype is not None:
+        pipe = WorldDiffusionPipeline(**{k: getattr(pipe, k) for k in ("unet", "text_encoder", "tokenizer", "scheduler", "vae")})
+        pipe.to(dtype=dtype)
+    pipe.save_pretrained(tmp)
+    (tmp / "card.json").write_text(json.dumps(card, indent=2))
+    if (folder / "checkpoints").exists():
+        (folder / "checkpoints").rename(tmp / "checkpoints")
+    publish_dir(tmp, folder)
+    return folder
