@@ -1,0 +1,120 @@
+"""FeatureInverter: a frozen base diffusion model + a FeatureControlNet for one classifier layer."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from genlens.classifiers.classifier import Classifier
+from genlens.classifiers.loader import load_classifier
+from genlens.errors import GenlensError
+from genlens.features import FeatureExtractor
+from genlens.generators.feature_controlnet import FeatureControlNet
+from genlens.generators.pipeline import WorldDiffusionPipeline
+
+#: FeatInv's fixed training prompt.
+PROMPT = "a high-quality, detailed, and professional image"
+CONFIG_FILE = "inverter.json"
+
+
+@dataclass
+class InverterConfig:
+    """What an inverter was trained for; stored as inverter.json beside controlnet/."""
+
+    classifier: str
+    layer: str
+    feature_shape: list[int]
+    base: str
+    pooled: bool = False
+    prompt: str = PROMPT
+
+
+class FeatureInverter:
+    """Samples images whose `layer` features match a given map.
+
+    >>> inv = FeatureInverter.load("inverters/world-cnn-layer3")
+    >>> samples = inv.invert(images, samples=4, steps=20)   # (N, 4, 3, 32, 32) in [0, 1]
+    """
+
+    def __init__(self, config: InverterConfig, base: WorldDiffusionPipeline, controlnet: FeatureControlNet,
+                 classifier: Classifier):
+        self.config, self.base, self.controlnet, self.classifier = config, base, controlnet, classifier
+        self.features = FeatureExtractor(classifier, [config.layer])
+
+    @property
+    def device(self) -> torch.device:
+        return self.base.unet.device
+
+    def to(self, device) -> "FeatureInverter":
+        self.base.to(device)
+        self.controlnet.to(device)
+        self.classifier.to(device)
+        return self
+
+    def save(self, folder: Path) -> None:
+        """controlnet/ (diffusers layout) and inverter.json into folder."""
+        folder = Path(folder)
+        self.controlnet.save_pretrained(folder / "controlnet")
+        (folder / CONFIG_FILE).write_text(json.dumps(asdict(self.config), indent=2))
+
+    @classmethod
+    def load(cls, folder: Path | str, device="cpu", base: WorldDiffusionPipeline | None = None) -> "FeatureInverter":
+        """An inverter folder, with its base model and classifier."""
+        from genlens.generators.base_model import load_base
+
+        folder = Path(folder)
+        try:
+            config = InverterConfig(**json.loads((folder / CONFIG_FILE).read_text()))
+        except (OSError, json.JSONDecodeError, TypeError) as e:
+            raise GenlensError(f"{folder} is not a genlens inverter: {e}") from None
+        try:
+            controlnet = FeatureControlNet.from_pretrained(folder / "controlnet")
+        except (OSError, ValueError) as e:
+            raise GenlensError(f"cannot load the ControlNet of {folder}: {str(e).splitlines()[0]}") from None
+        base = base or load_base(resolve_base(config.base))
+        return cls(config, base, controlnet, load_classifier(config.classifier)).to(device)
+
+    def feature_maps(self, images: torch.Tensor) -> torch.Tensor:
+        """The layer's maps of images (N, 3, S, S) in [0, 1]."""
+        return self.features(images.to(self.device))[self.config.layer]
+
+    def check_maps(self, fmaps: torch.Tensor) -> None:
+        expected = tuple(self.config.feature_shape)
+        if tuple(fmaps.shape[1:]) != expected:
+            raise GenlensError(f"feature maps of shape {tuple(fmaps.shape[1:])} do not fit this inverter "
+                               f"({self.config.classifier} {self.config.layer} expects {expected})")
+
+    @torch.no_grad()
+    def invert_maps(self, fmaps: torch.Tensor, samples: int = 1, steps: int = 20, sampler: str = "dpm",
+                    guidance: float = 1.75, seed: int = 0, progress: bool = False) -> torch.Tensor:
+        """(N, samples, 3, S, S) images in [0, 1] sampled for each map; the map conditions both the
+        prompted and the empty-prompt branch of guidance, as in FeatInv."""
+        self.check_maps(fmaps)
+        self.controlnet.eval()
+        cond = fmaps.to(self.device).repeat_interleave(samples, 0)
+
+        def residuals(x, t, states, unconditional):
+            down, mid = self.controlnet(x, t, encoder_hidden_states=states, controlnet_cond=cond.to(x.dtype),
+                                        return_dict=False)
+            return down, mid
+
+        generator = torch.Generator().manual_seed(seed)
+        images = self.base([self.config.prompt] * len(cond), steps=steps, sampler=sampler, guidance=guidance,
+                           generator=generator, residuals=residuals, progress=progress)
+        return images.view(len(fmaps), samples, *images.shape[1:]).cpu()
+
+    def invert(self, images: torch.Tensor, **kwargs) -> torch.Tensor:
+        """Maps of images, then invert_maps(**kwargs)."""
+        return self.invert_maps(self.feature_maps(images), **kwargs)
+
+
+def resolve_base(base: str) -> str:
+    """'world' names the shipped base model; anything else is a folder or hub id."""
+    if base == "world":
+        from genlens.classifiers.loader import weights_root
+
+        return str(weights_root() / "base-diffusion")
+    return base
