@@ -96,3 +96,68 @@ def train_defaults_command(
          lambda o: [print(f"{k}: {v['test_accuracy']} ({v['steps']} steps, {v['seconds']} s, {v['device']})")
                     for k, v in o["cards"].items()])
 
+
+
+@train_app.command("diffusion")
+def train_diffusion_command(
+    out: Path = typer.Option(..., "--out", help="Pipeline folder (diffusers layout) + card.json."),
+    steps: int = typer.Option(30000, "--steps"),
+    batch_size: int = typer.Option(64, "--batch-size"),
+    lr: float = typer.Option(3e-4, "--lr"),
+    size: int = typer.Option(32, "--size", help="Image side in pixels."),
+    checkpoint_every: int = typer.Option(500, "--checkpoint-every"),
+    seed: int = options.Seed,
+    device: str = options.Device,
+    overwrite: bool = options.Overwrite,
+    as_json: bool = options.Json,
+):
+    """Train the world's text-conditioned base diffusion model on rendered scenes and their captions."""
+    from genlens.generators.diffusion_training import train_diffusion
+
+    _check_out(out, overwrite)
+    settings = _settings(steps, batch_size, lr, seed, device, checkpoint_every)
+    settings.weight_decay = 0.0
+    _, card = train_diffusion(out, settings, size=size)
+    emit(card, as_json, lambda c: print(f"base diffusion: {c['steps']} steps in {c['seconds']} s on {c['device']}, "
+                                        f"final loss {c['final_loss']} -> {out}"))
+
+
+@train_app.command("inverter")
+def train_inverter_command(
+    out: Path = typer.Option(..., "--out", help="Inverter folder: controlnet/, inverter.json, card.json."),
+    classifier: str = typer.Option(..., "--classifier", help="Classifier spec."),
+    layer: str = typer.Option(..., "--layer", help="Layer name (see `genlens layers SPEC`)."),
+    pooled: bool = typer.Option(False, "--pooled", help="Condition on the pooled vector broadcast over the grid."),
+    base: str = typer.Option("world", "--base", help="'world' (shipped), a pipeline folder or a hub id (SD 1.x, miniSD)."),
+    data: Path = typer.Option(None, "--data", help="ImageFolder tree or flat folder of images; world renders if omitted."),
+    resolution: int = typer.Option(None, "--resolution", help="Training image side for --data (default: the base's)."),
+    steps: int = typer.Option(20000, "--steps"),
+    batch_size: int = typer.Option(64, "--batch-size"),
+    grad_accum: int = typer.Option(1, "--grad-accum"),
+    lr: float = typer.Option(1e-4, "--lr"),
+    checkpoint_every: int = typer.Option(500, "--checkpoint-every"),
+    random_init: bool = options.RandomInit,
+    seed: int = options.Seed,
+    device: str = options.Device,
+    overwrite: bool = options.Overwrite,
+    as_json: bool = options.Json,
+):
+    """Train a FeatInv inverter: a FeatureControlNet on a frozen base, features computed on the fly."""
+    from genlens.classifiers.loader import load_classifier
+    from genlens.features import FeatureExtractor
+    from genlens.generators.base_model import load_base
+    from genlens.inversion.data import FolderImages, WorldImages
+    from genlens.inversion.inverter import resolve_base
+    from genlens.inversion.training import train_inverter
+
+    _check_out(out, overwrite)
+    model = load_classifier(classifier, random_init=random_init)
+    FeatureExtractor(model, [layer])  # an unknown layer fails here, before anything loads
+    pipe = load_base(resolve_base(base))
+    size = resolution or pipe.image_size
+    images = FolderImages(data, size, seed) if data is not None else WorldImages(size, seed)
+    settings = _settings(steps, batch_size, lr, seed, device, checkpoint_every)
+    settings.grad_accum, settings.weight_decay = grad_accum, 0.0
+    _, card = train_inverter(model, layer, pipe, base, images, out, settings, pooled=pooled)
+    emit(card, as_json, lambda c: print(f"inverter {classifier} {layer}: {c['steps']} steps in {c['seconds']} s "
+                                        f"on {c['device']}, final loss {c['final_loss']} -> {out}"))

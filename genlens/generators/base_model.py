@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from diffusers import DDPMScheduler, UNet2DConditionModel
+from diffusers.utils import logging as diffusers_logging
+from transformers.utils import logging as transformers_logging
 
 from genlens.errors import GenlensError
 from genlens.generators.pipeline import WorldDiffusionPipeline
@@ -41,6 +43,8 @@ def new_world_pipeline(sample_size: int = 32, text_width: int = 128,
 
 def load_base(path_or_id: str | Path, device="cpu") -> WorldDiffusionPipeline:
     """A base pipeline from a folder or hub id: the world model, or Stable Diffusion 1.x / miniSD."""
+    diffusers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()
     try:
         pipe = WorldDiffusionPipeline.from_pretrained(str(path_or_id))
     except (OSError, ValueError, TypeError, KeyError) as e:

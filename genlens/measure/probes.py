@@ -94,3 +94,10 @@ class ConceptProbe(nn.Module):
         probe = cls(config)
         probe.net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
         return probe.eval()
+
+
+def probe_truth(record: dict) -> dict[str, str]:
+    """The probe concepts of a world record (its first object and its background), as names."""
+    obj = record["objects"][0]
+    return {"shape": obj["shape"], "color": obj["color"], "size": obj["size"], "position": obj["position"],
+            "background_pattern": record["background"]["pattern"], "background_color": record["background"]["color"]}

@@ -1,0 +1,75 @@
+"""`genlens invert`: sample images whose features at a layer match those of given images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from genlens.cli import options
+from genlens.cli.app import app, emit
+from genlens.errors import GenlensError
+
+
+@app.command("invert")
+def invert_command(
+    inverter: Path = typer.Option(None, "--inverter", help="An inverter folder."),
+    classifier: str = typer.Option(None, "--classifier", help="With --layer: use the shipped inverter."),
+    layer: str = typer.Option(None, "--layer"),
+    pooled: bool = typer.Option(False, "--pooled", help="With --classifier/--layer: the pooled inverter."),
+    world: int = typer.Option(None, "--world", help="Invert N fresh held-out world images."),
+    images: list[Path] = typer.Option(None, "--images", help="Image files or folders (repeatable)."),
+    samples: int = typer.Option(1, "--samples", help="Samples per image."),
+    steps: int = typer.Option(20, "--steps"),
+    sampler: str = typer.Option("dpm", "--sampler", help="dpm (DPM-Solver++) or ddim."),
+    guidance: float = typer.Option(1.75, "--guidance", help="Classifier-free guidance scale (FeatInv: 1.75)."),
+    out: Path = typer.Option(None, "--out", help="Folder for grids/, results.jsonl and summary.json."),
+    list_: bool = typer.Option(False, "--list", help="List the shipped inverters and exit."),
+    overwrite: bool = options.Overwrite,
+    seed: int = options.Seed,
+    device: str = options.Device,
+    as_json: bool = options.Json,
+):
+    """Invert features: source | samples grids, per-image results and a summary of fidelity."""
+    from genlens.inversion.registry import find_inverter, shipped_inverters
+
+    if list_:
+        listed = shipped_inverters()
+        emit({"inverters": listed}, as_json, lambda o: [print(f"{e['classifier']}\t{e['layer']}\t"
+                                                               f"{'pooled' if e['pooled'] else 'spatial'}\t{e['path']}")
+                                                         for e in o["inverters"]])
+        return
+    import json
+
+    from genlens.classifiers.training import EVAL_SEED
+    from genlens.device import resolve_device
+    from genlens.images import load_images
+    from genlens.inversion.inverter import FeatureInverter
+    from genlens.inversion.run import invert_and_measure
+    from genlens.measure.probes import ConceptProbe
+    from genlens.world import get_task
+
+    if out is None:
+        raise GenlensError("--out is required")
+    if (out / "summary.json").exists() and not overwrite:
+        raise GenlensError(f"{out} already holds results; pass --overwrite to replace them")
+    if inverter is None:
+        if classifier is None or layer is None:
+            raise GenlensError("give --inverter DIR, or --classifier SPEC with --layer NAME")
+        inverter = find_inverter(classifier, layer, pooled)
+    if (world is None) == (not images):
+        raise GenlensError("give exactly one of --world N and --images PATH")
+    if samples < 1 or steps < 1:
+        raise GenlensError("--samples and --steps must be at least 1")
+    inv = FeatureInverter.load(inverter, device=resolve_device(device))
+    if layer is not None and layer != inv.config.layer:
+        raise GenlensError(f"the inverter in {inverter} was trained for layer {inv.config.layer}, not {layer}")
+    records, probes = None, None
+    if world is not None:
+        sample = get_task("shape").sample(world, seed=EVAL_SEED + seed, split="test", size=inv.classifier.input_size)
+        batch, records, probes = sample.images, sample.records, ConceptProbe.load()
+    else:
+        batch = load_images(images, inv.classifier.input_size)
+    summary = invert_and_measure(inv, batch, out, records, samples, steps, sampler, guidance, seed, probes=probes)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    emit(summary, as_json)
