@@ -61,8 +61,9 @@ class FeatureInverter:
         (folder / CONFIG_FILE).write_text(json.dumps(asdict(self.config), indent=2))
 
     @classmethod
-    def load(cls, folder: Path | str, device="cpu", base: WorldDiffusionPipeline | None = None) -> "FeatureInverter":
-        """An inverter folder, with its base model and classifier."""
+    def load(cls, folder: Path | str, device="cpu", base: WorldDiffusionPipeline | None = None,
+             classifier: Classifier | None = None) -> "FeatureInverter":
+        """An inverter folder, with its base model and classifier (either may be passed in instead)."""
         from genlens.generators.base_model import load_base
 
         folder = Path(folder)
@@ -75,7 +76,7 @@ class FeatureInverter:
         except (OSError, ValueError) as e:
             raise GenlensError(f"cannot load the ControlNet of {folder}: {str(e).splitlines()[0]}") from None
         base = base or load_base(resolve_base(config.base))
-        return cls(config, base, controlnet, load_classifier(config.classifier)).to(device)
+        return cls(config, base, controlnet, classifier or load_classifier(config.classifier)).to(device)
 
     def feature_maps(self, images: torch.Tensor) -> torch.Tensor:
         """The layer's maps of images (N, 3, S, S) in [0, 1]."""

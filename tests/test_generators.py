@@ -1,0 +1,65 @@
+import pytest
+import torch
+
+from genlens.errors import GenlensError
+from genlens.generators.base_model import load_base
+from genlens.generators.feature_controlnet import FeatureControlNet, FeatureEncoder
+from genlens.generators.text import world_tokenizer
+from genlens.world import get_task
+from tiny_models import tiny_world_pipeline
+
+
+def test_tokenizer_knows_every_caption_word():
+    tok = world_tokenizer()
+    captions = [c for t in ("shape", "shortcut", "depict6") for c in get_task(t).sample(200, seed=1).captions]
+    ids = tok(captions, padding="max_length", truncation=True, max_length=tok.model_max_length).input_ids
+    assert all(tok.unk_token_id not in row for row in ids)
+    assert all(row[-1] == tok.pad_token_id or row[-1] == tok.eos_token_id for row in ids)  # nothing truncated away
+    assert tok.decode(ids[0], skip_special_tokens=True).replace(" ,", ",") == captions[0]
+
+
+def test_pipeline_round_trip_and_clipped_sampling(tmp_path):
+    pipe = tiny_world_pipeline()
+    pipe.save_pretrained(tmp_path / "p")
+    loaded = load_base(tmp_path / "p")
+    prompts = ["a small red star in the centre on a plain black background"] * 2
+    for sampler in ("dpm", "ddim"):
+        a = pipe(prompts, steps=3, sampler=sampler, guidance=2.0, generator=torch.Generator().manual_seed(0))
+        b = loaded(prompts, steps=3, sampler=sampler, guidance=2.0, generator=torch.Generator().manual_seed(0))
+        assert a.shape == (2, 3, 32, 32) and torch.isfinite(a).all() and a.min() >= 0 and a.max() <= 1
+        torch.testing.assert_close(a, b)
+
+
+def test_not_a_pipeline_is_a_clear_error(tmp_path):
+    with pytest.raises(GenlensError, match="not a text-to-image"):
+        load_base(tmp_path)
+
+
+@torch.no_grad()
+def test_feature_controlnet_starts_as_a_no_op_and_round_trips(tmp_path):
+    pipe = tiny_world_pipeline()
+    cn = FeatureControlNet.from_base(pipe.unet, feature_channels=16, feature_hidden_channels=16)
+    fmap = torch.randn(2, 16, 8, 8)
+    x, t, states = torch.randn(2, 3, 32, 32), torch.tensor([5, 900]), torch.randn(2, 80, 32)
+    down, mid = cn(x, t, encoder_hidden_states=states, controlnet_cond=fmap, return_dict=False)
+    assert all(float(d.abs().max()) == 0 for d in (*down, mid))  # zero convolutions: the base is untouched at start
+    torch.nn.init.normal_(cn.controlnet_cond_embedding.conv_out.weight)
+    for block in cn.controlnet_down_blocks:
+        torch.nn.init.normal_(block.weight, std=0.01)
+    cn.save_pretrained(tmp_path / "cn")
+    loaded = FeatureControlNet.from_pretrained(tmp_path / "cn")
+    a = cn(x, t, encoder_hidden_states=states, controlnet_cond=fmap, return_dict=False)[0][0]
+    b = loaded(x, t, encoder_hidden_states=states, controlnet_cond=fmap, return_dict=False)[0][0]
+    assert float(a.abs().max()) > 0
+    torch.testing.assert_close(a, b)
+
+
+def test_pooled_encoder_ignores_where_features_are_spatial_one_does_not():
+    torch.manual_seed(0)
+    fmap = torch.randn(1, 8, 4, 4)
+    shuffled = fmap.flatten(2)[:, :, torch.randperm(16)].view(1, 8, 4, 4)
+    for pooled in (True, False):
+        enc = FeatureEncoder(8, grid_size=16, out_channels=4, hidden_channels=8, pooled=pooled)
+        torch.nn.init.normal_(enc.conv_out.weight)
+        same = torch.allclose(enc(fmap), enc(shuffled), atol=1e-5)
+        assert same == pooled
