@@ -30,10 +30,17 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=4000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    rows = [{"task": t, "size": s, "images_per_second": round(measure(t, s, args.n))}
-            for t in ("shape", "shortcut", "depict6") for s in (32, 64)]
-    result = {"machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads",
-              "torch": torch.__version__, "n": args.n, "rows": rows}
+    rows = [
+        {"task": t, "size": s, "images_per_second": round(measure(t, s, args.n))}
+        for t in ("shape", "shortcut", "depict6")
+        for s in (32, 64)
+    ]
+    result = {
+        "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads",
+        "torch": torch.__version__,
+        "n": args.n,
+        "rows": rows,
+    }
     if args.json:
         print(json.dumps(result))
     else:

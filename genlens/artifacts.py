@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 import torch
 from safetensors.torch import save_file
@@ -13,20 +14,31 @@ from genlens.training.checkpoint import atomic_dir, publish_dir, state_dict_for_
 WEIGHTS_FILE = "model.safetensors"
 
 
-def save_folder(folder: Path, config: dict, module: torch.nn.Module, card: dict | None = None,
-                dtype: torch.dtype | None = None) -> Path:
-    """Write folder/{config.json, model.safetensors, card.json} via a temporary folder and a rename.
+def write_artifact(folder: Path, write: Callable[[Path], None], card: dict | None = None) -> Path:
+    """Fill a temporary folder with write(tmp) and card.json, then rename it to folder.
 
-    Floating tensors are cast to dtype if given. A checkpoints/ folder already in place is kept, so
-    that a finished run can still be resumed or extended.
+    A checkpoints/ folder already in place is kept, so that a finished run can still be resumed or
+    extended; the folder is never seen half-written.
     """
     folder = Path(folder)
     tmp = atomic_dir(folder)
-    (tmp / "config.json").write_text(json.dumps(config, indent=2))
-    save_file(state_dict_for_saving(module, dtype), tmp / WEIGHTS_FILE)
+    write(tmp)
     if card is not None:
         (tmp / "card.json").write_text(json.dumps(card, indent=2))
     if (folder / "checkpoints").exists():
         (folder / "checkpoints").rename(tmp / "checkpoints")
     publish_dir(tmp, folder)
     return folder
+
+
+def save_folder(
+    folder: Path, config: dict, module: torch.nn.Module, card: dict | None = None, dtype: torch.dtype | None = None
+) -> Path:
+    """Write folder/{config.json, model.safetensors, card.json} atomically (see write_artifact);
+    floating tensors are cast to dtype if given."""
+
+    def write(tmp: Path) -> None:
+        (tmp / "config.json").write_text(json.dumps(config, indent=2))
+        save_file(state_dict_for_saving(module, dtype), tmp / WEIGHTS_FILE)
+
+    return write_artifact(folder, write, card)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -24,21 +24,29 @@ class Recipe:
 
 
 RECIPES: dict[str, Recipe] = {
-    "world-cnn": Recipe("classifiers", "shape", "world-cnn", TrainSettings(steps=1500, batch_size=128, lr=2e-3, seed=1)),
-    "world-vit": Recipe("classifiers", "shape", "world-vit",
-                        TrainSettings(steps=2500, batch_size=128, lr=1e-3, warmup=200, seed=2),
-                        arch_kwargs={"depth": 4}),
+    "world-cnn": Recipe(
+        "classifiers", "shape", "world-cnn", TrainSettings(steps=1500, batch_size=128, lr=2e-3, seed=1)
+    ),
+    "world-vit": Recipe(
+        "classifiers",
+        "shape",
+        "world-vit",
+        TrainSettings(steps=2500, batch_size=128, lr=1e-3, warmup=200, seed=2),
+        arch_kwargs={"depth": 4},
+    ),
     # Few steps on purpose: the background pattern is learnt long before the shape, so the model
     # stops while it still leans on the shortcut, as models trained on spurious data do.
-    "world-cnn-shortcut": Recipe("classifiers", "shortcut", "world-cnn",
-                                 TrainSettings(steps=400, batch_size=128, lr=2e-3, warmup=50, seed=3)),
+    "world-cnn-shortcut": Recipe(
+        "classifiers", "shortcut", "world-cnn", TrainSettings(steps=400, batch_size=128, lr=2e-3, warmup=50, seed=3)
+    ),
     "probes": Recipe("probes", "probes", "concept-probe", TrainSettings(steps=1500, batch_size=128, lr=2e-3, seed=4)),
 }
 GROUPS = ("classifiers", "probes")
 
 
-def train_defaults(out_root: Path, only: str | None = None, device: str = "auto",
-                   on_done: Callable[[str, dict], None] | None = None) -> dict[str, dict]:
+def train_defaults(
+    out_root: Path, only: str | None = None, device: str = "auto", on_done: Callable[[str, dict], None] | None = None
+) -> dict[str, dict]:
     """Train every recipe (or those of group `only`) into out_root/NAME, weights saved in fp16.
 
     A run interrupted part-way resumes from its checkpoints; a finished one is trained again from

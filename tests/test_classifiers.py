@@ -15,8 +15,10 @@ from genlens.world import get_task
 
 def _random_cnn(seed=0):
     torch.manual_seed(seed)
-    return Classifier(world_cnn(5, widths=(8, 16, 16)), ClassifierConfig("world-cnn", list("abcde"),
-                                                                         arch_kwargs={"widths": [8, 16, 16]}))
+    return Classifier(
+        world_cnn(5, widths=(8, 16, 16)),
+        ClassifierConfig("world-cnn", list("abcde"), arch_kwargs={"widths": [8, 16, 16]}),
+    )
 
 
 def test_unknown_spec_is_a_clear_error():

@@ -57,8 +57,16 @@ def test_predict_converts_grayscale_rgba_and_size_with_a_warning(cli, tmp_path):
     Image.fromarray(rgba, "RGBA").save(tmp_path / "rgba.png")
     Image.fromarray(pixels[2]).resize((64, 64), Image.NEAREST).save(tmp_path / "big.png")
     Image.fromarray(pixels[0]).convert("L").save(tmp_path / "gray.png")
-    r = cli("predict", "world-cnn", str(tmp_path / "rgb.png"), str(tmp_path / "rgba.png"), str(tmp_path / "big.png"),
-            str(tmp_path / "gray.png"), "--json", check=True)
+    r = cli(
+        "predict",
+        "world-cnn",
+        str(tmp_path / "rgb.png"),
+        str(tmp_path / "rgba.png"),
+        str(tmp_path / "big.png"),
+        str(tmp_path / "gray.png"),
+        "--json",
+        check=True,
+    )
     out = json.loads(r.stdout)["predictions"]
     assert [p["class"] for p in out[:3]] == [sample.class_names[int(y)] for y in sample.labels]
     assert "RGBA" in r.stderr and "64x64" in r.stderr and "L image" in r.stderr

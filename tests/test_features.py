@@ -94,7 +94,9 @@ def test_vit_tokens_become_a_grid_at_the_right_positions():
 
 def test_vit_logits_from_keeps_prefix_tokens_of_the_images():
     torch.manual_seed(0)
-    net = Classifier(world_vit(5, depth=2, embed_dim=32, num_heads=2), ClassifierConfig("world-vit", list("abcde"))).eval()
+    net = Classifier(
+        world_vit(5, depth=2, embed_dim=32, num_heads=2), ClassifierConfig("world-vit", list("abcde"))
+    ).eval()
     x = torch.rand(3, 3, 32, 32)
     fx = FeatureExtractor(net, "blocks.0")
     with torch.no_grad():
@@ -105,12 +107,14 @@ def test_vit_logits_from_keeps_prefix_tokens_of_the_images():
 
 def test_torchvision_vit_and_swin_layouts():
     torch.manual_seed(0)
-    vit = torchvision.models.VisionTransformer(image_size=32, patch_size=8, num_layers=1, num_heads=2,
-                                               hidden_dim=16, mlp_dim=32, num_classes=3).eval()
+    vit = torchvision.models.VisionTransformer(
+        image_size=32, patch_size=8, num_layers=1, num_heads=2, hidden_dim=16, mlp_dim=32, num_classes=3
+    ).eval()
     out = FeatureExtractor(vit, "encoder.layers.encoder_layer_0")(torch.rand(2, 3, 32, 32))
     assert out["encoder.layers.encoder_layer_0"].shape == (2, 16, 4, 4)
-    swin = torchvision.models.SwinTransformer(patch_size=[4, 4], embed_dim=8, depths=[1, 1], num_heads=[1, 2],
-                                              window_size=[2, 2], num_classes=3).eval()
+    swin = torchvision.models.SwinTransformer(
+        patch_size=[4, 4], embed_dim=8, depths=[1, 1], num_heads=[1, 2], window_size=[2, 2], num_classes=3
+    ).eval()
     x = torch.rand(2, 3, 32, 32)
     maps = FeatureExtractor(swin, ["features.1", "norm", "avgpool"])(x)
     assert maps["features.1"].shape == (2, 8, 8, 8) and maps["norm"].shape == (2, 16, 4, 4)
@@ -119,8 +123,9 @@ def test_torchvision_vit_and_swin_layouts():
 
 def test_timm_swin_nhwc_stages_are_permuted():
     torch.manual_seed(0)
-    swin = timm.models.swin_transformer.SwinTransformer(img_size=32, patch_size=4, embed_dim=8, depths=(1, 1),
-                                                        num_heads=(1, 2), window_size=4, num_classes=3).eval()
+    swin = timm.models.swin_transformer.SwinTransformer(
+        img_size=32, patch_size=4, embed_dim=8, depths=(1, 1), num_heads=(1, 2), window_size=4, num_classes=3
+    ).eval()
     x = torch.rand(2, 3, 32, 32)
     raw = {}
     handle = swin.layers[1].register_forward_hook(lambda m, i, o: raw.setdefault("o", o.detach().clone()))

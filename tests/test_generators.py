@@ -1,12 +1,12 @@
 import pytest
 import torch
+from tiny_models import tiny_world_pipeline
 
 from genlens.errors import GenlensError
 from genlens.generators.base_model import load_base
 from genlens.generators.feature_controlnet import FeatureControlNet, FeatureEncoder
 from genlens.generators.text import world_tokenizer
 from genlens.world import get_task
-from tiny_models import tiny_world_pipeline
 
 
 def test_tokenizer_knows_every_caption_word():

@@ -3,6 +3,7 @@ import json
 import pytest
 import timm
 import torch
+from tiny_models import tiny_stable_diffusion, tiny_world_pipeline
 
 from genlens.classifiers.architectures import world_cnn
 from genlens.classifiers.classifier import Classifier, ClassifierConfig
@@ -12,7 +13,6 @@ from genlens.inversion.data import FolderImages, WorldImages
 from genlens.inversion.inverter import FeatureInverter
 from genlens.inversion.training import train_inverter
 from genlens.training.loop import TrainSettings
-from tiny_models import tiny_stable_diffusion, tiny_world_pipeline
 
 SETTINGS = TrainSettings(steps=2, batch_size=4, warmup=1, device="cpu", checkpoint_every=1)
 
@@ -22,12 +22,21 @@ def world_setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("inv")
     tiny_world_pipeline().save_pretrained(root / "base")
     torch.manual_seed(0)
-    Classifier(world_cnn(5, widths=(8, 16, 16)), ClassifierConfig("world-cnn", list("abcde"),
-               arch_kwargs={"widths": [8, 16, 16]})).save(root / "cnn")
+    Classifier(
+        world_cnn(5, widths=(8, 16, 16)),
+        ClassifierConfig("world-cnn", list("abcde"), arch_kwargs={"widths": [8, 16, 16]}),
+    ).save(root / "cnn")
     from genlens.classifiers.loader import load_classifier
 
-    inverter, card = train_inverter(load_classifier(str(root / "cnn")), "layer2", load_base(root / "base"),
-                                    str(root / "base"), WorldImages(32), root / "inv", SETTINGS)
+    inverter, card = train_inverter(
+        load_classifier(str(root / "cnn")),
+        "layer2",
+        load_base(root / "base"),
+        str(root / "base"),
+        WorldImages(32),
+        root / "inv",
+        SETTINGS,
+    )
     return root, card
 
 
@@ -52,7 +61,9 @@ def test_wrong_map_shape_is_a_clear_error(world_setup):
 
 def test_invert_cli_rejects_other_layer_and_missing_checkpoint(world_setup, cli, tmp_path):
     root, _ = world_setup
-    r = cli("invert", "--inverter", str(root / "inv"), "--layer", "layer3", "--world", "2", "--out", str(tmp_path / "o"))
+    r = cli(
+        "invert", "--inverter", str(root / "inv"), "--layer", "layer3", "--world", "2", "--out", str(tmp_path / "o")
+    )
     assert r.returncode == 2 and "trained for layer layer2" in r.stderr and "Traceback" not in r.stderr
     r = cli("invert", "--inverter", str(tmp_path / "nothing"), "--world", "2", "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and "not a genlens inverter" in r.stderr
@@ -68,11 +79,20 @@ def test_stable_diffusion_base_with_a_timm_classifier(tmp_path):
         Image.fromarray((torch.rand(40, 40, 3) * 255).byte().numpy()).save(tmp_path / "data" / "cats" / f"{i}.png")
     torch.manual_seed(0)
     net = timm.create_model("resnet10t", pretrained=False, num_classes=3)
-    classifier = Classifier(net, ClassifierConfig("timm:resnet10t", ["a", "b", "c"], input_size=32), "timm:resnet10t").eval()
+    classifier = Classifier(
+        net, ClassifierConfig("timm:resnet10t", ["a", "b", "c"], input_size=32), "timm:resnet10t"
+    ).eval()
     base = load_base(tmp_path / "sd")
     assert not base.pixel_space and base.image_size == 32
-    inverter, card = train_inverter(classifier, "layer3", base, str(tmp_path / "sd"), FolderImages(tmp_path / "data", 32),
-                                    tmp_path / "inv", SETTINGS)
+    inverter, card = train_inverter(
+        classifier,
+        "layer3",
+        base,
+        str(tmp_path / "sd"),
+        FolderImages(tmp_path / "data", 32),
+        tmp_path / "inv",
+        SETTINGS,
+    )
     loaded = FeatureInverter.load(tmp_path / "inv", classifier=classifier)
     out = loaded.invert(torch.rand(1, 3, 32, 32), samples=1, steps=2)
     assert out.shape == (1, 1, 3, 32, 32) and torch.isfinite(out).all()

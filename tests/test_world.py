@@ -49,7 +49,7 @@ def test_shapes_differ_in_area_as_geometry_says():
     assert abs(square - (2 * 0.82) ** 2) < 0.1
     assert abs(triangle - 3 * math.sqrt(3) / 4) < 0.1
     # radius linear in angle between 0.45 and 1: area = pi * E[(0.45 + 0.55 t)^2], t ~ U[0, 1]
-    assert abs(star - math.pi * (0.45 ** 2 + 0.45 * 0.55 + 0.55 ** 2 / 3)) < 0.1
+    assert abs(star - math.pi * (0.45**2 + 0.45 * 0.55 + 0.55**2 / 3)) < 0.1
     assert 1.5 < heart < circle
 
 
@@ -57,8 +57,13 @@ def test_captions_name_every_concept():
     sample = get_task("shape").sample(50, seed=2)
     for caption, record in zip(sample.captions, sample.records):
         obj = record["objects"][0]
-        for word in (obj["shape"], obj["color"], obj["size"], record["background"]["color"],
-                     concepts.PATTERN_ADJECTIVES[record["background"]["pattern"]]):
+        for word in (
+            obj["shape"],
+            obj["color"],
+            obj["size"],
+            record["background"]["color"],
+            concepts.PATTERN_ADJECTIVES[record["background"]["pattern"]],
+        ):
             assert word in caption, (word, caption)
         assert obj["position"].split()[-1] in caption
     assert len({c.split()[1] for c in sample.captions}) > 1  # several paraphrase templates are used
@@ -85,7 +90,9 @@ def test_depict6_objects_never_overlap_and_label_follows_weights():
 
 def test_render_cli_writes_byte_identical_files(tmp_path, cli):
     for name in ("a", "b"):
-        cli("world", "render", "--task", "depict6", "--n", "5", "--seed", "7", "--out", str(tmp_path / name), check=True)
+        cli(
+            "world", "render", "--task", "depict6", "--n", "5", "--seed", "7", "--out", str(tmp_path / name), check=True
+        )
     for f in ["concepts.jsonl"] + [f"images/0000{i}.png" for i in range(5)]:
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
     lines = [json.loads(x) for x in (tmp_path / "a" / "concepts.jsonl").read_text().splitlines()]

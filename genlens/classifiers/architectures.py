@@ -37,14 +37,27 @@ class WorldCNN(nn.Module):
         return self.fc(self.pool(self.layer3(self.layer2(self.layer1(self.stem(x))))))
 
 
-def world_vit(num_classes: int = 5, img_size: int = 32, embed_dim: int = 96, depth: int = 6, num_heads: int = 3,
-              patch_size: int = 4) -> nn.Module:
+def world_vit(
+    num_classes: int = 5,
+    img_size: int = 32,
+    embed_dim: int = 96,
+    depth: int = 6,
+    num_heads: int = 3,
+    patch_size: int = 4,
+) -> nn.Module:
     """A small timm VisionTransformer with a class token, patch size 4 (an 8 x 8 grid at 32 px)."""
     from timm.models.vision_transformer import VisionTransformer
 
     return VisionTransformer(
-        img_size=img_size, patch_size=patch_size, num_classes=num_classes, embed_dim=embed_dim, depth=depth,
-        num_heads=num_heads, mlp_ratio=2.0, global_pool="token", class_token=True,
+        img_size=img_size,
+        patch_size=patch_size,
+        num_classes=num_classes,
+        embed_dim=embed_dim,
+        depth=depth,
+        num_heads=num_heads,
+        mlp_ratio=2.0,
+        global_pool="token",
+        class_token=True,
     )
 
 

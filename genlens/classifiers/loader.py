@@ -64,7 +64,9 @@ def load_folder(folder: Path, spec: str | None = None) -> Classifier:
         raise GenlensError(f"{config_path} is not a valid classifier config: {e}") from None
     if config.arch not in ARCHITECTURES:
         raise GenlensError(f"{config_path} names an unknown architecture '{config.arch}'")
-    net = ARCHITECTURES[config.arch](num_classes=len(config.class_names), img_size=config.input_size, **config.arch_kwargs)
+    net = ARCHITECTURES[config.arch](
+        num_classes=len(config.class_names), img_size=config.input_size, **config.arch_kwargs
+    )
     try:
         state = load_file(weights)
     except (SafetensorError, OSError) as e:
@@ -72,7 +74,9 @@ def load_folder(folder: Path, spec: str | None = None) -> Classifier:
     try:
         net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     except RuntimeError as e:
-        raise GenlensError(f"weights {weights} do not fit architecture {config.arch}: {str(e).splitlines()[0]}") from None
+        raise GenlensError(
+            f"weights {weights} do not fit architecture {config.arch}: {str(e).splitlines()[0]}"
+        ) from None
     return Classifier(net, config, spec or str(folder))
 
 
@@ -94,15 +98,18 @@ def _torchvision(name: str, random_init: bool) -> Classifier:
     try:
         net = builder(weights=weights)
     except Exception as e:  # a failed download surfaces as many exception types
-        raise GenlensError(f"cannot load pretrained weights for torchvision:{name} ({type(e).__name__}); "
-                           "pass --random-init to use random weights") from None
+        raise GenlensError(
+            f"cannot load pretrained weights for torchvision:{name} ({type(e).__name__}); "
+            "pass --random-init to use random weights"
+        ) from None
     if weights is not None:
         size = weights.transforms().crop_size[0]
         names = list(weights.meta["categories"])
     else:
         size, names = 224, [str(i) for i in range(_num_outputs(net))]
-    config = ClassifierConfig(arch=f"torchvision:{name}", class_names=names, input_size=size,
-                              mean=IMAGENET_MEAN, std=IMAGENET_STD)
+    config = ClassifierConfig(
+        arch=f"torchvision:{name}", class_names=names, input_size=size, mean=IMAGENET_MEAN, std=IMAGENET_STD
+    )
     return Classifier(net, config, f"torchvision:{name}")
 
 
@@ -114,15 +121,22 @@ def _timm(name: str, random_init: bool) -> Classifier:
     try:
         net = timm.create_model(name, pretrained=not random_init)
     except Exception as e:  # hub errors, missing files, offline mode
-        raise GenlensError(f"cannot load pretrained weights for timm:{name} ({type(e).__name__}); "
-                           "pass --random-init to use random weights") from None
+        raise GenlensError(
+            f"cannot load pretrained weights for timm:{name} ({type(e).__name__}); "
+            "pass --random-init to use random weights"
+        ) from None
     data = timm.data.resolve_data_config({}, model=net)
     n = _num_outputs(net)
     names = [str(i) for i in range(n)]
     if n == 1000:
         names = list(timm.data.ImageNetInfo().label_descriptions())
-    config = ClassifierConfig(arch=f"timm:{name}", class_names=names, input_size=int(data["input_size"][-1]),
-                              mean=list(data["mean"]), std=list(data["std"]))
+    config = ClassifierConfig(
+        arch=f"timm:{name}",
+        class_names=names,
+        input_size=int(data["input_size"][-1]),
+        mean=list(data["mean"]),
+        std=list(data["std"]),
+    )
     return Classifier(net, config, f"timm:{name}")
 
 

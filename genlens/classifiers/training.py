@@ -34,7 +34,12 @@ def accuracy(classifier: Classifier, task: Task, n: int, seed: int = EVAL_SEED, 
 
 
 def train_classifier(
-    task_name: str, arch: str, out: Path, settings: TrainSettings, size: int = 32, eval_n: int = 2000,
+    task_name: str,
+    arch: str,
+    out: Path,
+    settings: TrainSettings,
+    size: int = 32,
+    eval_n: int = 2000,
     arch_kwargs: dict | None = None,
 ) -> tuple[Classifier, dict]:
     """Train arch on task_name, save it to out (config, weights, card) and return it with its card."""
@@ -42,13 +47,18 @@ def train_classifier(
         raise GenlensError(f"unknown architecture '{arch}', expected one of {', '.join(ARCHITECTURES)}")
     task = get_task(task_name)
     arch_kwargs = arch_kwargs or {}
-    config = ClassifierConfig(arch=arch, class_names=list(task.class_names), input_size=size,
-                              arch_kwargs=arch_kwargs, task=task_name)
+    config = ClassifierConfig(
+        arch=arch, class_names=list(task.class_names), input_size=size, arch_kwargs=arch_kwargs, task=task_name
+    )
     torch.manual_seed(settings.seed)
-    classifier = Classifier(ARCHITECTURES[arch](num_classes=len(task.class_names), img_size=size, **arch_kwargs), config)
+    classifier = Classifier(
+        ARCHITECTURES[arch](num_classes=len(task.class_names), img_size=size, **arch_kwargs), config
+    )
 
     def batch(step: int, process: int, device: torch.device):
-        sample = task.sample(settings.batch_size, seed=step_seed(settings.seed, step, process), split="train", size=size)
+        sample = task.sample(
+            settings.batch_size, seed=step_seed(settings.seed, step, process), split="train", size=size
+        )
         return sample.images.to(device), sample.labels.to(device)
 
     def loss(model, data):
@@ -58,10 +68,18 @@ def train_classifier(
     result = fit(classifier, batch, loss, settings, Path(out), description=f"train {arch} on {task_name}")
     classifier = classifier.cpu().eval()
     card = {
-        "kind": "classifier", "arch": arch, "task": task_name, "steps": result.steps, "seconds": result.seconds,
-        "device": result.device, "final_loss": result.final_loss,
-        "test_accuracy": round(accuracy(classifier, task, eval_n), 4), "test_n": eval_n,
-        "settings": asdict(settings), "genlens": genlens.__version__, "torch": torch.__version__,
+        "kind": "classifier",
+        "arch": arch,
+        "task": task_name,
+        "steps": result.steps,
+        "seconds": result.seconds,
+        "device": result.device,
+        "final_loss": result.final_loss,
+        "test_accuracy": round(accuracy(classifier, task, eval_n), 4),
+        "test_n": eval_n,
+        "settings": asdict(settings),
+        "genlens": genlens.__version__,
+        "torch": torch.__version__,
         "date": datetime.date.today().isoformat(),
     }
     if task_name == "shortcut":

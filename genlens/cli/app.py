@@ -11,7 +11,10 @@ from genlens.errors import GenlensError
 from genlens.progress import stderr
 
 app = typer.Typer(
-    name="genlens", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    name="genlens",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
     help="See what an image classifier's features encode by generating images from them, and measure it.",
 )
 
@@ -61,6 +64,9 @@ def main() -> None:
             sys.exit(e.exit_code)
         if debug:
             raise
-        stderr.print(f"[red]internal error:[/] {type(e).__name__}: {e} (run with --debug for the traceback)",
-                     highlight=False, soft_wrap=True)
+        stderr.print(
+            f"[red]internal error:[/] {type(e).__name__}: {e} (run with --debug for the traceback)",
+            highlight=False,
+            soft_wrap=True,
+        )
         sys.exit(1)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import importlib.metadata
 from pathlib import Path
 
-import torch
 import typer
 
-from genlens.cli import options
-from genlens.cli.app import app, emit
 from genlens.classifiers.loader import BUILTINS, load_classifier
 from genlens.classifiers.training import EVAL_SEED, accuracy
+from genlens.cli import options
+from genlens.cli.app import app, emit
 from genlens.device import resolve_device
 from genlens.features import FeatureExtractor
 from genlens.report.html import HtmlReport, image_grid
@@ -66,12 +65,17 @@ def demo_command(
         results.append(row)
         rows.append([spec, row["accuracy_shape"], row["accuracy_shortcut"], row["layers"]])
     report.table(["model", "accuracy on shape", "accuracy on shortcut", "layers"], rows)
-    report.paragraph("A model that relies on the background pattern scores well on shortcut, where pattern and "
-                     "shape agree 95% of the time, and drops on shape, where they are independent.")
+    report.paragraph(
+        "A model that relies on the background pattern scores well on shortcut, where pattern and "
+        "shape agree 95% of the time, and drops on shape, where they are independent."
+    )
 
     probes = probe_accuracy(ConceptProbe.load(), n, seed=seed)
     report.heading("Concept probes")
     report.table(["concept", "accuracy"], [[c, v] for c, v in probes.items()])
     path = report.write(Path(out) / "report.html")
-    emit({"report": str(path), "installed": versions, "results": results, "probes": probes}, as_json,
-         lambda o: print(f"report: {o['report']}"))
+    emit(
+        {"report": str(path), "installed": versions, "results": results, "probes": probes},
+        as_json,
+        lambda o: print(f"report: {o['report']}"),
+    )

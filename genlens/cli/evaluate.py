@@ -6,10 +6,10 @@ from pathlib import Path
 
 import typer
 
-from genlens.cli import options
-from genlens.cli.app import app, emit
 from genlens.classifiers.loader import load_classifier
 from genlens.classifiers.training import EVAL_SEED, accuracy
+from genlens.cli import options
+from genlens.cli.app import app, emit
 from genlens.device import resolve_device
 from genlens.world import TASKS, get_task
 
@@ -30,8 +30,11 @@ def eval_classifier(
     """Accuracy of a classifier on N fresh test renders of TASK."""
     classifier = load_classifier(spec, random_init=random_init, device=resolve_device(device))
     acc = accuracy(classifier, get_task(task), n, seed=seed)
-    emit({"model": spec, "task": task, "n": n, "accuracy": round(acc, 4)}, as_json,
-         lambda o: print(f"{spec} on {task}: accuracy {o['accuracy']:.4f} (n={n})"))
+    emit(
+        {"model": spec, "task": task, "n": n, "accuracy": round(acc, 4)},
+        as_json,
+        lambda o: print(f"{spec} on {task}: accuracy {o['accuracy']:.4f} (n={n})"),
+    )
 
 
 @eval_app.command("probes")
@@ -46,5 +49,4 @@ def eval_probes(
     from genlens.measure.probes import ConceptProbe
 
     acc = probe_accuracy(ConceptProbe.load(probes), n, seed=seed)
-    emit({"n": n, "accuracy": acc}, as_json,
-         lambda o: [print(f"{c:20s} {v:.4f}") for c, v in o["accuracy"].items()])
+    emit({"n": n, "accuracy": acc}, as_json, lambda o: [print(f"{c:20s} {v:.4f}") for c, v in o["accuracy"].items()])

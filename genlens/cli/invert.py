@@ -35,9 +35,14 @@ def invert_command(
 
     if list_:
         listed = shipped_inverters()
-        emit({"inverters": listed}, as_json, lambda o: [print(f"{e['classifier']}\t{e['layer']}\t"
-                                                               f"{'pooled' if e['pooled'] else 'spatial'}\t{e['path']}")
-                                                         for e in o["inverters"]])
+        emit(
+            {"inverters": listed},
+            as_json,
+            lambda o: [
+                print(f"{e['classifier']}\t{e['layer']}\t{'pooled' if e['pooled'] else 'spatial'}\t{e['path']}")
+                for e in o["inverters"]
+            ],
+        )
         return
     import json
 

@@ -8,9 +8,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from genlens.classifiers.loader import load_classifier
 from genlens.cli import options
 from genlens.cli.app import app, emit
-from genlens.classifiers.loader import load_classifier
 from genlens.device import resolve_device
 from genlens.features import FeatureExtractor
 from genlens.images import image_paths, load_images
@@ -26,8 +26,11 @@ def layers_command(
     """List every layer of a classifier with its output shape (C, H, W for spatial and token maps)."""
     classifier = load_classifier(spec, random_init=random_init, device=resolve_device(device))
     shapes = FeatureExtractor(classifier, [n for n, _ in classifier.net.named_modules() if n][:1]).layer_shapes()
-    result = {"model": spec, "input_size": classifier.input_size,
-              "layers": [{"name": n, "shape": list(s)} for n, s in shapes]}
+    result = {
+        "model": spec,
+        "input_size": classifier.input_size,
+        "layers": [{"name": n, "shape": list(s)} for n, s in shapes],
+    }
 
     def show(o):
         table = Table(title=f"{spec} ({o['input_size']} px input)")
@@ -53,8 +56,15 @@ def predict_command(
     paths = image_paths(images)
     batch = load_images(paths, classifier.input_size)
     probs = classifier.eval()(batch.to(classifier.mean.device)).softmax(1).detach().cpu()
-    result = {"model": spec, "predictions": [
-        {"file": str(p), "class": classifier.class_names[int(q.argmax())], "probability": round(float(q.max()), 4)}
-        for p, q in zip(paths, probs)
-    ]}
-    emit(result, as_json, lambda o: [print(f"{r['file']}\t{r['class']}\t{r['probability']:.3f}") for r in o["predictions"]])
+    result = {
+        "model": spec,
+        "predictions": [
+            {"file": str(p), "class": classifier.class_names[int(q.argmax())], "probability": round(float(q.max()), 4)}
+            for p, q in zip(paths, probs)
+        ],
+    }
+    emit(
+        result,
+        as_json,
+        lambda o: [print(f"{r['file']}\t{r['class']}\t{r['probability']:.3f}") for r in o["predictions"]],
+    )

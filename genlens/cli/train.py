@@ -28,8 +28,15 @@ def _check_out(out: Path, overwrite: bool) -> None:
 def _settings(steps, batch_size, lr, seed, device, checkpoint_every) -> TrainSettings:
     if steps < 1 or batch_size < 1:
         raise GenlensError("--steps and --batch-size must be at least 1")
-    return TrainSettings(steps=steps, batch_size=batch_size, lr=lr, seed=seed, device=device,
-                         checkpoint_every=checkpoint_every, warmup=min(100, max(1, steps // 10)))
+    return TrainSettings(
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        device=device,
+        checkpoint_every=checkpoint_every,
+        warmup=min(100, max(1, steps // 10)),
+    )
 
 
 @train_app.command("classifier")
@@ -51,10 +58,17 @@ def train_classifier_command(
     from genlens.classifiers.training import train_classifier
 
     _check_out(out, overwrite)
-    _, card = train_classifier(task, arch, out, _settings(steps, batch_size, lr, seed, device, checkpoint_every),
-                               eval_n=eval_n)
-    emit(card, as_json, lambda c: print(f"{arch} on {task}: test accuracy {c['test_accuracy']:.4f}, "
-                                        f"{c['steps']} steps in {c['seconds']} s on {c['device']} -> {out}"))
+    _, card = train_classifier(
+        task, arch, out, _settings(steps, batch_size, lr, seed, device, checkpoint_every), eval_n=eval_n
+    )
+    emit(
+        card,
+        as_json,
+        lambda c: print(
+            f"{arch} on {task}: test accuracy {c['test_accuracy']:.4f}, "
+            f"{c['steps']} steps in {c['seconds']} s on {c['device']} -> {out}"
+        ),
+    )
 
 
 @train_app.command("probes")
@@ -92,10 +106,14 @@ def train_defaults_command(
         raise GenlensError(f"unknown group '{only}', expected one of {', '.join(GROUPS)}")
     root = out or weights_root()
     cards = train_defaults(root, only, device)
-    emit({"out": str(root), "cards": cards}, as_json,
-         lambda o: [print(f"{k}: {v['test_accuracy']} ({v['steps']} steps, {v['seconds']} s, {v['device']})")
-                    for k, v in o["cards"].items()])
-
+    emit(
+        {"out": str(root), "cards": cards},
+        as_json,
+        lambda o: [
+            print(f"{k}: {v['test_accuracy']} ({v['steps']} steps, {v['seconds']} s, {v['device']})")
+            for k, v in o["cards"].items()
+        ],
+    )
 
 
 @train_app.command("diffusion")
@@ -118,8 +136,14 @@ def train_diffusion_command(
     settings = _settings(steps, batch_size, lr, seed, device, checkpoint_every)
     settings.weight_decay = 0.0
     _, card = train_diffusion(out, settings, size=size)
-    emit(card, as_json, lambda c: print(f"base diffusion: {c['steps']} steps in {c['seconds']} s on {c['device']}, "
-                                        f"final loss {c['final_loss']} -> {out}"))
+    emit(
+        card,
+        as_json,
+        lambda c: print(
+            f"base diffusion: {c['steps']} steps in {c['seconds']} s on {c['device']}, "
+            f"final loss {c['final_loss']} -> {out}"
+        ),
+    )
 
 
 @train_app.command("inverter")
@@ -128,8 +152,12 @@ def train_inverter_command(
     classifier: str = typer.Option(..., "--classifier", help="Classifier spec."),
     layer: str = typer.Option(..., "--layer", help="Layer name (see `genlens layers SPEC`)."),
     pooled: bool = typer.Option(False, "--pooled", help="Condition on the pooled vector broadcast over the grid."),
-    base: str = typer.Option("world", "--base", help="'world' (shipped), a pipeline folder or a hub id (SD 1.x, miniSD)."),
-    data: Path = typer.Option(None, "--data", help="ImageFolder tree or flat folder of images; world renders if omitted."),
+    base: str = typer.Option(
+        "world", "--base", help="'world' (shipped), a pipeline folder or a hub id (SD 1.x, miniSD)."
+    ),
+    data: Path = typer.Option(
+        None, "--data", help="ImageFolder tree or flat folder of images; world renders if omitted."
+    ),
     resolution: int = typer.Option(None, "--resolution", help="Training image side for --data (default: the base's)."),
     steps: int = typer.Option(20000, "--steps"),
     batch_size: int = typer.Option(64, "--batch-size"),
@@ -159,5 +187,11 @@ def train_inverter_command(
     settings = _settings(steps, batch_size, lr, seed, device, checkpoint_every)
     settings.grad_accum, settings.weight_decay = grad_accum, 0.0
     _, card = train_inverter(model, layer, pipe, base, images, out, settings, pooled=pooled)
-    emit(card, as_json, lambda c: print(f"inverter {classifier} {layer}: {c['steps']} steps in {c['seconds']} s "
-                                        f"on {c['device']}, final loss {c['final_loss']} -> {out}"))
+    emit(
+        card,
+        as_json,
+        lambda c: print(
+            f"inverter {classifier} {layer}: {c['steps']} steps in {c['seconds']} s "
+            f"on {c['device']}, final loss {c['final_loss']} -> {out}"
+        ),
+    )

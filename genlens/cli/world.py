@@ -30,5 +30,8 @@ def render_command(
     """Render N images of a task; the same arguments write byte-identical files."""
     sample = get_task(task).sample(n, seed=seed, split=split, size=size)
     jsonl = write_sample(sample, out, overwrite=overwrite, masks=masks)
-    emit({"out": str(out), "concepts": str(jsonl), "task": task, "n": n, "seed": seed, "size": size, "split": split},
-         as_json, lambda o: print(f"wrote {o['n']} images and {o['concepts']}"))
+    emit(
+        {"out": str(out), "concepts": str(jsonl), "task": task, "n": n, "seed": seed, "size": size, "split": split},
+        as_json,
+        lambda o: print(f"wrote {o['n']} images and {o['concepts']}"),
+    )

@@ -39,8 +39,13 @@ class FeatureExtractor:
     >>> logits = fx.logits_from("layer3", maps["layer3"] * 2)
     """
 
-    def __init__(self, model: nn.Module, layers: str | Sequence[str], chunk_size: int = 256,
-                 layout: ActivationLayout | None = None):
+    def __init__(
+        self,
+        model: nn.Module,
+        layers: str | Sequence[str],
+        chunk_size: int = 256,
+        layout: ActivationLayout | None = None,
+    ):
         if isinstance(model, Classifier):
             self.net, self.preprocess, self.input_size = model.net, model.preprocess, model.input_size
         else:
@@ -70,6 +75,7 @@ class FeatureExtractor:
                 remaining.discard(name)
                 if stop and not remaining:
                     raise _Captured
+
             return hook
 
         handles = [self.modules[n].register_forward_hook(make_hook(n)) for n in layers]

@@ -13,31 +13,41 @@ from genlens.generators.pipeline import WorldDiffusionPipeline
 from genlens.generators.text import world_text_encoder, world_tokenizer
 
 
-def world_unet(sample_size: int = 32, cross_attention_dim: int = 128,
-               block_out_channels: tuple[int, ...] = (64, 128, 128)) -> UNet2DConditionModel:
+def world_unet(
+    sample_size: int = 32, cross_attention_dim: int = 128, block_out_channels: tuple[int, ...] = (64, 128, 128)
+) -> UNet2DConditionModel:
     """A small cross-attention UNet on RGB pixels: attention at 1/2 and 1/4 resolution."""
     return UNet2DConditionModel(
-        sample_size=sample_size, in_channels=3, out_channels=3, layers_per_block=1,
+        sample_size=sample_size,
+        in_channels=3,
+        out_channels=3,
+        layers_per_block=1,
         block_out_channels=block_out_channels,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
         up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=cross_attention_dim, attention_head_dim=32, norm_num_groups=32,
+        cross_attention_dim=cross_attention_dim,
+        attention_head_dim=32,
+        norm_num_groups=32,
     )
 
 
 def training_scheduler() -> DDPMScheduler:
     """1000-step cosine schedule with epsilon prediction (the base for every sampler)."""
-    return DDPMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="epsilon",
-                         clip_sample=True)
+    return DDPMScheduler(
+        num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="epsilon", clip_sample=True
+    )
 
 
-def new_world_pipeline(sample_size: int = 32, text_width: int = 128,
-                       block_out_channels: tuple[int, ...] = (64, 128, 128)) -> WorldDiffusionPipeline:
+def new_world_pipeline(
+    sample_size: int = 32, text_width: int = 128, block_out_channels: tuple[int, ...] = (64, 128, 128)
+) -> WorldDiffusionPipeline:
     """An untrained world pipeline: world tokenizer, small CLIP text encoder, pixel-space UNet."""
     tokenizer = world_tokenizer()
     return WorldDiffusionPipeline(
-        unet=world_unet(sample_size, text_width, block_out_channels), text_encoder=world_text_encoder(tokenizer, text_width),
-        tokenizer=tokenizer, scheduler=training_scheduler(),
+        unet=world_unet(sample_size, text_width, block_out_channels),
+        text_encoder=world_text_encoder(tokenizer, text_width),
+        tokenizer=tokenizer,
+        scheduler=training_scheduler(),
     )
 
 
@@ -48,7 +58,9 @@ def load_base(path_or_id: str | Path, device="cpu") -> WorldDiffusionPipeline:
     try:
         pipe = WorldDiffusionPipeline.from_pretrained(str(path_or_id))
     except (OSError, ValueError, TypeError, KeyError) as e:
-        raise GenlensError(f"{path_or_id} is not a text-to-image diffusion pipeline: {str(e).splitlines()[0]}") from None
+        raise GenlensError(
+            f"{path_or_id} is not a text-to-image diffusion pipeline: {str(e).splitlines()[0]}"
+        ) from None
     if getattr(pipe, "unet", None) is None or getattr(pipe, "text_encoder", None) is None:
         raise GenlensError(f"{path_or_id} is not a text-to-image diffusion pipeline (no unet or text encoder)")
     return pipe.to(device)

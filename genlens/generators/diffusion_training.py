@@ -11,10 +11,10 @@ import torch.nn.functional as F
 from torch import nn
 
 import genlens
+from genlens.artifacts import write_artifact
 from genlens.classifiers.training import step_seed
 from genlens.generators.base_model import new_world_pipeline
 from genlens.generators.pipeline import WorldDiffusionPipeline
-from genlens.training.checkpoint import atomic_dir, publish_dir
 from genlens.training.loop import TrainSettings, fit
 from genlens.world import get_task
 
@@ -30,7 +30,9 @@ class TextToImage(nn.Module):
 def noise_batch(scheduler, clean: torch.Tensor, generator: torch.Generator):
     """(noisy, noise, timesteps) for clean samples, drawn from generator so a step is reproducible."""
     noise = torch.randn(clean.shape, generator=generator).to(clean.device)
-    timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (len(clean),), generator=generator).to(clean.device)
+    timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (len(clean),), generator=generator).to(
+        clean.device
+    )
     return scheduler.add_noise(clean, noise, timesteps), noise, timesteps
 
 
@@ -43,8 +45,13 @@ def world_captioned_batch(n: int, seed: int, size: int, multi_share: float = 0.2
     return torch.cat([p.images for p in parts]), [c for p in parts for c in p.captions]
 
 
-def train_diffusion(out: Path, settings: TrainSettings, size: int = 32, caption_dropout: float = 0.1,
-                    pipeline: WorldDiffusionPipeline | None = None) -> tuple[WorldDiffusionPipeline, dict]:
+def train_diffusion(
+    out: Path,
+    settings: TrainSettings,
+    size: int = 32,
+    caption_dropout: float = 0.1,
+    pipeline: WorldDiffusionPipeline | None = None,
+) -> tuple[WorldDiffusionPipeline, dict]:
     """Train a world base model (a new one unless given) and save it to out as a pipeline folder + card."""
     torch.manual_seed(settings.seed)
     pipe = pipeline or new_world_pipeline(sample_size=size)
@@ -57,8 +64,9 @@ def train_diffusion(out: Path, settings: TrainSettings, size: int = 32, caption_
         g = torch.Generator().manual_seed(seed)
         drop = torch.rand(len(captions), generator=g) < caption_dropout
         captions = ["" if d else c for c, d in zip(captions, drop.tolist())]
-        ids = tokenizer(captions, padding="max_length", truncation=True, max_length=tokenizer.model_max_length,
-                        return_tensors="pt").input_ids
+        ids = tokenizer(
+            captions, padding="max_length", truncation=True, max_length=tokenizer.model_max_length, return_tensors="pt"
+        ).input_ids
         noisy, noise, t = noise_batch(scheduler, images * 2 - 1, g)
         return noisy.to(device), noise.to(device), t.to(device), ids.to(device)
 
@@ -69,24 +77,42 @@ def train_diffusion(out: Path, settings: TrainSettings, size: int = 32, caption_
 
     result = fit(model, batch, loss, settings, Path(out), description="train base diffusion")
     pipe.to("cpu")
-    card = {"kind": "base-diffusion", "steps": result.steps, "seconds": result.seconds, "device": result.device,
-            "final_loss": result.final_loss, "image_size": size, "caption_dropout": caption_dropout,
-            "settings": asdict(settings), "genlens": genlens.__version__, "date": datetime.date.today().isoformat()}
+    card = {
+        "kind": "base-diffusion",
+        "steps": result.steps,
+        "seconds": result.seconds,
+        "device": result.device,
+        "final_loss": result.final_loss,
+        "image_size": size,
+        "caption_dropout": caption_dropout,
+        "settings": asdict(settings),
+        "genlens": genlens.__version__,
+        "date": datetime.date.today().isoformat(),
+    }
     save_pipeline(pipe, Path(out), card)
     return pipe, card
 
 
 def save_pipeline(pipe: WorldDiffusionPipeline, folder: Path, card: dict, dtype: torch.dtype | None = None) -> Path:
-    """Write a pipeline folder (diffusers layout) + card.json atomically, keeping checkpoints/."""
-    import json
+    """Write a pipeline folder (diffusers layout) + card.json atomically; floats cast to dtype if given."""
 
-    tmp = atomic_dir(folder)
-    if dtype is not None:
-        pipe = WorldDiffusionPipeline(**{k: getattr(pipe, k) for k in ("unet", "text_encoder", "tokenizer", "scheduler", "vae")})
-        pipe.to(dtype=dtype)
-    pipe.save_pretrained(tmp)
-    (tmp / "card.json").write_text(json.dumps(card, indent=2))
-    if (folder / "checkpoints").exists():
-        (folder / "checkpoints").rename(tmp / "checkpoints")
-    publish_dir(tmp, folder)
-    return folder
+    def write(tmp: Path) -> None:
+        if dtype is None:
+            pipe.save_pretrained(tmp)
+            return
+        copy = WorldDiffusionPipeline(
+            **{
+                k: copy_module(getattr(pipe, k), dtype)
+                for k in ("unet", "text_encoder", "tokenizer", "scheduler", "vae")
+            }
+        )
+        copy.save_pretrained(tmp)
+
+    return write_artifact(folder, write, card)
+
+
+def copy_module(module, dtype: torch.dtype):
+    """A copy of a torch module cast to dtype; anything else (tokenizer, scheduler, None) as is."""
+    import copy
+
+    return copy.deepcopy(module).to(dtype) if isinstance(module, nn.Module) else module

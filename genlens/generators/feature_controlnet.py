@@ -19,8 +19,14 @@ class FeatureEncoder(ModelMixin, ConfigMixin):
     """
 
     @register_to_config
-    def __init__(self, feature_channels: int, grid_size: int = 32, out_channels: int = 64, hidden_channels: int = 128,
-                 pooled: bool = False):
+    def __init__(
+        self,
+        feature_channels: int,
+        grid_size: int = 32,
+        out_channels: int = 64,
+        hidden_channels: int = 128,
+        pooled: bool = False,
+    ):
         super().__init__()
         self.conv_in = nn.Conv2d(feature_channels, hidden_channels, 3, padding=1)
         self.conv_mid = nn.Conv2d(hidden_channels, hidden_channels, 3, padding=1)
@@ -47,13 +53,22 @@ class FeatureControlNet(ControlNetModel):
     """
 
     @register_to_config
-    def __init__(self, feature_channels: int = 128, feature_hidden_channels: int = 128, pooled: bool = False,
-                 feature_grid_size: int = 32, **controlnet_kwargs):
+    def __init__(
+        self,
+        feature_channels: int = 128,
+        feature_hidden_channels: int = 128,
+        pooled: bool = False,
+        feature_grid_size: int = 32,
+        **controlnet_kwargs,
+    ):
         controlnet_kwargs.setdefault("conditioning_embedding_out_channels", (16,))
         super().__init__(**controlnet_kwargs)
         self.controlnet_cond_embedding = FeatureEncoder(
-            feature_channels, grid_size=feature_grid_size,
-            out_channels=self.config.block_out_channels[0], hidden_channels=feature_hidden_channels, pooled=pooled,
+            feature_channels,
+            grid_size=feature_grid_size,
+            out_channels=self.config.block_out_channels[0],
+            hidden_channels=feature_hidden_channels,
+            pooled=pooled,
         )
         # register_to_config records the catch-all itself; the parent has registered its contents.
         self._internal_dict = FrozenDict({k: v for k, v in self._internal_dict.items() if k != "controlnet_kwargs"})
@@ -67,13 +82,19 @@ class FeatureControlNet(ControlNetModel):
         return keys
 
     @classmethod
-    def from_base(cls, unet: UNet2DConditionModel, feature_channels: int, feature_hidden_channels: int = 128,
-                  pooled: bool = False) -> "FeatureControlNet":
+    def from_base(
+        cls, unet: UNet2DConditionModel, feature_channels: int, feature_hidden_channels: int = 128, pooled: bool = False
+    ) -> "FeatureControlNet":
         """A ControlNet copied from unet (its encoder half, weights included) with a fresh feature encoder."""
         plain = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(16,))
         config = {k: v for k, v in plain.config.items() if not k.startswith("_")}
-        model = cls(feature_channels=feature_channels, feature_hidden_channels=feature_hidden_channels, pooled=pooled,
-                    feature_grid_size=unet.config.sample_size, **config)
+        model = cls(
+            feature_channels=feature_channels,
+            feature_hidden_channels=feature_hidden_channels,
+            pooled=pooled,
+            feature_grid_size=unet.config.sample_size,
+            **config,
+        )
         state = {k: v for k, v in plain.state_dict().items() if not k.startswith("controlnet_cond_embedding.")}
         missing, unexpected = model.load_state_dict(state, strict=False)
         assert not unexpected and all(k.startswith("controlnet_cond_embedding.") for k in missing)

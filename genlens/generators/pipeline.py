@@ -38,8 +38,13 @@ class WorldDiffusionPipeline(DiffusionPipeline):
 
     def encode_prompt(self, prompts: list[str]) -> torch.Tensor:
         """(N, L, D) text-encoder states of prompts, padded to the tokenizer's max length."""
-        ids = self.tokenizer(prompts, padding="max_length", truncation=True, max_length=self.tokenizer.model_max_length,
-                             return_tensors="pt").input_ids.to(self.text_encoder.device)
+        ids = self.tokenizer(
+            prompts,
+            padding="max_length",
+            truncation=True,
+            max_length=self.tokenizer.model_max_length,
+            return_tensors="pt",
+        ).input_ids.to(self.text_encoder.device)
         return self.text_encoder(ids)[0]
 
     def encode_images(self, images: torch.Tensor) -> torch.Tensor:

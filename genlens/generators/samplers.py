@@ -17,11 +17,18 @@ def sampling_scheduler(config, sampler: str, pixel_space: bool):
     about 10^4-fold in the predicted clean image, and an unclipped solver then returns noise.
     """
     if sampler == "ddim":
-        return DDIMScheduler.from_config(config, clip_sample=pixel_space, clip_sample_range=1.0,
-                                         set_alpha_to_one=False, timestep_spacing="trailing")
+        return DDIMScheduler.from_config(
+            config, clip_sample=pixel_space, clip_sample_range=1.0, set_alpha_to_one=False, timestep_spacing="trailing"
+        )
     if sampler == "dpm":
         return DPMSolverMultistepScheduler.from_config(
-            config, algorithm_type="dpmsolver++", solver_order=2, thresholding=pixel_space, sample_max_value=1.0,
-            dynamic_thresholding_ratio=0.995, timestep_spacing="trailing", final_sigmas_type="zero",
+            config,
+            algorithm_type="dpmsolver++",
+            solver_order=2,
+            thresholding=pixel_space,
+            sample_max_value=1.0,
+            dynamic_thresholding_ratio=0.995,
+            timestep_spacing="trailing",
+            final_sigmas_type="zero",
         )
     raise GenlensError(f"unknown sampler '{sampler}', expected one of {', '.join(SAMPLERS)}")

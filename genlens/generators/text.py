@@ -16,12 +16,20 @@ MAX_LENGTH = 80
 
 def world_vocabulary() -> list[str]:
     """Every word and punctuation mark a world caption can contain, sorted."""
-    text = " ".join([
-        *SINGLE_TEMPLATES, *MULTI_TEMPLATES, EMPTY_TEMPLATE, " and ".join(concepts.SHAPES),
-        " ".join(concepts.COLORS), " ".join(concepts.SIZES), " ".join(concepts.POSITION_PHRASES.values()),
-        " ".join(concepts.PATTERN_ADJECTIVES.values()), " ".join(concepts.BACKGROUND_COLORS),
-        "a high-quality, detailed, and professional image",
-    ])
+    text = " ".join(
+        [
+            *SINGLE_TEMPLATES,
+            *MULTI_TEMPLATES,
+            EMPTY_TEMPLATE,
+            " and ".join(concepts.SHAPES),
+            " ".join(concepts.COLORS),
+            " ".join(concepts.SIZES),
+            " ".join(concepts.POSITION_PHRASES.values()),
+            " ".join(concepts.PATTERN_ADJECTIVES.values()),
+            " ".join(concepts.BACKGROUND_COLORS),
+            "a high-quality, detailed, and professional image",
+        ]
+    )
     words = re.findall(r"\w+|[^\w\s]", re.sub(r"\{\w+\}", " ", text))
     return sorted(set(words))
 
@@ -35,18 +43,29 @@ def world_tokenizer(max_length: int = MAX_LENGTH) -> PreTrainedTokenizerFast:
         single="[BOS] $A [EOS]", special_tokens=[("[BOS]", vocab["[BOS]"]), ("[EOS]", vocab["[EOS]"])]
     )
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]", bos_token="[BOS]", eos_token="[EOS]",
+        tokenizer_object=tok,
+        pad_token="[PAD]",
+        unk_token="[UNK]",
+        bos_token="[BOS]",
+        eos_token="[EOS]",
         model_max_length=max_length,
     )
 
 
-def world_text_encoder(tokenizer: PreTrainedTokenizerFast, hidden_size: int = 128, layers: int = 2,
-                       heads: int = 4) -> CLIPTextModel:
+def world_text_encoder(
+    tokenizer: PreTrainedTokenizerFast, hidden_size: int = 128, layers: int = 2, heads: int = 4
+) -> CLIPTextModel:
     """A randomly initialised CLIPTextModel sized for the world's captions."""
     config = CLIPTextConfig(
-        vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=hidden_size * 2,
-        num_hidden_layers=layers, num_attention_heads=heads, max_position_embeddings=tokenizer.model_max_length,
-        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        max_position_embeddings=tokenizer.model_max_length,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
         projection_dim=hidden_size,
     )
     return CLIPTextModel(config)

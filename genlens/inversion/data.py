@@ -19,7 +19,9 @@ class WorldImages:
         self.size, self.seed = size, seed
 
     def batch(self, n: int, step: int, process: int = 0) -> torch.Tensor:
-        return get_task("shape").sample(n, seed=step_seed(self.seed, step, process), split="train", size=self.size).images
+        return (
+            get_task("shape").sample(n, seed=step_seed(self.seed, step, process), split="train", size=self.size).images
+        )
 
 
 class FolderImages:

@@ -39,8 +39,13 @@ class FeatureInverter:
     >>> samples = inv.invert(images, samples=4, steps=20)   # (N, 4, 3, 32, 32) in [0, 1]
     """
 
-    def __init__(self, config: InverterConfig, base: WorldDiffusionPipeline, controlnet: FeatureControlNet,
-                 classifier: Classifier):
+    def __init__(
+        self,
+        config: InverterConfig,
+        base: WorldDiffusionPipeline,
+        controlnet: FeatureControlNet,
+        classifier: Classifier,
+    ):
         self.config, self.base, self.controlnet, self.classifier = config, base, controlnet, classifier
         self.features = FeatureExtractor(classifier, [config.layer])
 
@@ -61,8 +66,13 @@ class FeatureInverter:
         (folder / CONFIG_FILE).write_text(json.dumps(asdict(self.config), indent=2))
 
     @classmethod
-    def load(cls, folder: Path | str, device="cpu", base: WorldDiffusionPipeline | None = None,
-             classifier: Classifier | None = None) -> "FeatureInverter":
+    def load(
+        cls,
+        folder: Path | str,
+        device="cpu",
+        base: WorldDiffusionPipeline | None = None,
+        classifier: Classifier | None = None,
+    ) -> "FeatureInverter":
         """An inverter folder, with its base model and classifier (either may be passed in instead)."""
         from genlens.generators.base_model import load_base
 
@@ -85,12 +95,22 @@ class FeatureInverter:
     def check_maps(self, fmaps: torch.Tensor) -> None:
         expected = tuple(self.config.feature_shape)
         if tuple(fmaps.shape[1:]) != expected:
-            raise GenlensError(f"feature maps of shape {tuple(fmaps.shape[1:])} do not fit this inverter "
-                               f"({self.config.classifier} {self.config.layer} expects {expected})")
+            raise GenlensError(
+                f"feature maps of shape {tuple(fmaps.shape[1:])} do not fit this inverter "
+                f"({self.config.classifier} {self.config.layer} expects {expected})"
+            )
 
     @torch.no_grad()
-    def invert_maps(self, fmaps: torch.Tensor, samples: int = 1, steps: int = 20, sampler: str = "dpm",
-                    guidance: float = 1.75, seed: int = 0, progress: bool = False) -> torch.Tensor:
+    def invert_maps(
+        self,
+        fmaps: torch.Tensor,
+        samples: int = 1,
+        steps: int = 20,
+        sampler: str = "dpm",
+        guidance: float = 1.75,
+        seed: int = 0,
+        progress: bool = False,
+    ) -> torch.Tensor:
         """(N, samples, 3, S, S) images in [0, 1] sampled for each map; the map conditions both the
         prompted and the empty-prompt branch of guidance, as in FeatInv."""
         self.check_maps(fmaps)
@@ -98,13 +118,21 @@ class FeatureInverter:
         cond = fmaps.to(self.device).repeat_interleave(samples, 0)
 
         def residuals(x, t, states, unconditional):
-            down, mid = self.controlnet(x, t, encoder_hidden_states=states, controlnet_cond=cond.to(x.dtype),
-                                        return_dict=False)
+            down, mid = self.controlnet(
+                x, t, encoder_hidden_states=states, controlnet_cond=cond.to(x.dtype), return_dict=False
+            )
             return down, mid
 
         generator = torch.Generator().manual_seed(seed)
-        images = self.base([self.config.prompt] * len(cond), steps=steps, sampler=sampler, guidance=guidance,
-                           generator=generator, residuals=residuals, progress=progress)
+        images = self.base(
+            [self.config.prompt] * len(cond),
+            steps=steps,
+            sampler=sampler,
+            guidance=guidance,
+            generator=generator,
+            residuals=residuals,
+            progress=progress,
+        )
         return images.view(len(fmaps), samples, *images.shape[1:]).cpu()
 
     def invert(self, images: torch.Tensor, **kwargs) -> torch.Tensor:

@@ -20,7 +20,9 @@ def shipped_inverters() -> list[dict]:
     out = []
     for config in sorted(inverters_root().glob(f"*/{CONFIG_FILE}")):
         c = json.loads(config.read_text())
-        out.append({"classifier": c["classifier"], "layer": c["layer"], "pooled": c["pooled"], "path": str(config.parent)})
+        out.append(
+            {"classifier": c["classifier"], "layer": c["layer"], "pooled": c["pooled"], "path": str(config.parent)}
+        )
     return out
 
 
@@ -30,5 +32,7 @@ def find_inverter(classifier: str, layer: str, pooled: bool = False) -> Path:
         if (entry["classifier"], entry["layer"], entry["pooled"]) == (classifier, layer, pooled):
             return Path(entry["path"])
     have = ", ".join(f"{e['classifier']} {e['layer']}{' (pooled)' if e['pooled'] else ''}" for e in shipped_inverters())
-    raise GenlensError(f"no shipped inverter for {classifier} layer {layer}{' (pooled)' if pooled else ''}; "
-                       f"shipped: {have or 'none'}; train one with `genlens train inverter`")
+    raise GenlensError(
+        f"no shipped inverter for {classifier} layer {layer}{' (pooled)' if pooled else ''}; "
+        f"shipped: {have or 'none'}; train one with `genlens train inverter`"
+    )

@@ -9,15 +9,28 @@ from pathlib import Path
 import torch
 
 from genlens.inversion.inverter import FeatureInverter
-from genlens.measure.fidelity import concept_retention, diversity, feature_cosine, topk_agreement
+from genlens.measure.fidelity import (
+    concept_retention,
+    diversity,
+    feature_cosine,
+    topk_agreement,
+)
 from genlens.progress import progress_bar
 from genlens.report.html import image_grid
 
 
 def invert_and_measure(
-    inverter: FeatureInverter, images: torch.Tensor, out: Path, records: list[dict] | None = None,
-    samples: int = 1, steps: int = 20, sampler: str = "dpm", guidance: float = 1.75, seed: int = 0,
-    batch_size: int = 64, probes=None,
+    inverter: FeatureInverter,
+    images: torch.Tensor,
+    out: Path,
+    records: list[dict] | None = None,
+    samples: int = 1,
+    steps: int = 20,
+    sampler: str = "dpm",
+    guidance: float = 1.75,
+    seed: int = 0,
+    batch_size: int = 64,
+    probes=None,
 ) -> dict:
     """Invert images, write out/grids/NNNNN.png (source | samples) and out/results.jsonl, return the summary.
 
@@ -35,8 +48,9 @@ def invert_and_measure(
             chunk = images[start : start + batch_size]
             maps = inverter.feature_maps(chunk)
             t0 = time.perf_counter()
-            generated = inverter.invert_maps(maps, samples=samples, steps=steps, sampler=sampler, guidance=guidance,
-                                             seed=seed + start)
+            generated = inverter.invert_maps(
+                maps, samples=samples, steps=steps, sampler=sampler, guidance=guidance, seed=seed + start
+            )
             seconds += time.perf_counter() - t0
             flat = generated.flatten(0, 1)
             gen_maps = inverter.feature_maps(flat).cpu()
@@ -53,20 +67,36 @@ def invert_and_measure(
                 truth += [probe_truth(records[start + i]) for i in range(len(chunk)) for _ in range(samples)]
             for i in range(len(chunk)):
                 n = start + i
-                image_grid(torch.cat([chunk[i : i + 1].cpu(), generated[i]]), samples + 1).save(out / "grids" / f"{n:05d}.png")
-                rows.append({"id": n, "grid": f"grids/{n:05d}.png", "feature_cosine": [round(v, 4) for v in cos[i].tolist()],
-                             "top1_agreement": agree[i].tolist()})
+                image_grid(torch.cat([chunk[i : i + 1].cpu(), generated[i]]), samples + 1).save(
+                    out / "grids" / f"{n:05d}.png"
+                )
+                rows.append(
+                    {
+                        "id": n,
+                        "grid": f"grids/{n:05d}.png",
+                        "feature_cosine": [round(v, 4) for v in cos[i].tolist()],
+                        "top1_agreement": agree[i].tolist(),
+                    }
+                )
             cosines.append(cos)
             agreements.append(agree)
             all_samples.append(generated)
             bar.update(task, advance=len(chunk))
     (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     summary = {
-        "classifier": inverter.config.classifier, "layer": layer, "pooled": inverter.config.pooled, "n": len(images),
-        "samples": samples, "steps": steps, "sampler": sampler, "guidance": guidance,
+        "classifier": inverter.config.classifier,
+        "layer": layer,
+        "pooled": inverter.config.pooled,
+        "n": len(images),
+        "samples": samples,
+        "steps": steps,
+        "sampler": sampler,
+        "guidance": guidance,
         "feature_cosine": round(float(torch.cat(cosines).mean()), 4),
         "top1_agreement": round(float(torch.cat(agreements).mean()), 4),
-        "concept_retention": {c: round(v, 4) for c, v in concept_retention(predicted, truth).items()} if truth else None,
+        "concept_retention": {c: round(v, 4) for c, v in concept_retention(predicted, truth).items()}
+        if truth
+        else None,
         "diversity": round(diversity(torch.cat(all_samples)), 4),
         "seconds_per_image": round(seconds / (len(images) * samples), 4),
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -11,14 +10,14 @@ import torch
 import torch.nn.functional as F
 
 import genlens
+from genlens.artifacts import write_artifact
 from genlens.classifiers.classifier import Classifier
 from genlens.device import resolve_device
 from genlens.features import FeatureExtractor
-from genlens.generators.diffusion_training import noise_batch
+from genlens.generators.diffusion_training import copy_module, noise_batch
 from genlens.generators.feature_controlnet import FeatureControlNet
 from genlens.generators.pipeline import WorldDiffusionPipeline
 from genlens.inversion.inverter import PROMPT, FeatureInverter, InverterConfig
-from genlens.training.checkpoint import atomic_dir, publish_dir
 from genlens.training.loop import TrainSettings, fit
 
 #: FeatInv drops the map and the prompt together this often, so that guidance works at sampling.
@@ -26,8 +25,15 @@ CONDITION_DROPOUT = 0.15
 
 
 def train_inverter(
-    classifier: Classifier, layer: str, base: WorldDiffusionPipeline, base_name: str, data, out: Path,
-    settings: TrainSettings, pooled: bool = False, hidden_channels: int = 128,
+    classifier: Classifier,
+    layer: str,
+    base: WorldDiffusionPipeline,
+    base_name: str,
+    data,
+    out: Path,
+    settings: TrainSettings,
+    pooled: bool = False,
+    hidden_channels: int = 128,
 ) -> tuple[FeatureInverter, dict]:
     """Train a FeatureControlNet for classifier's `layer` on images from data.batch(n, step, process);
     save the inverter (controlnet/, inverter.json, card.json) to out and return it with its card."""
@@ -43,15 +49,25 @@ def train_inverter(
     torch.manual_seed(settings.seed)
     controlnet = FeatureControlNet.from_base(base.unet, shape[0], hidden_channels, pooled)
     with torch.no_grad():
-        prompt_ids = base.tokenizer([PROMPT, ""], padding="max_length", truncation=True,
-                                    max_length=base.tokenizer.model_max_length, return_tensors="pt").input_ids.to(device)
+        prompt_ids = base.tokenizer(
+            [PROMPT, ""],
+            padding="max_length",
+            truncation=True,
+            max_length=base.tokenizer.model_max_length,
+            return_tensors="pt",
+        ).input_ids.to(device)
         prompt_states = base.text_encoder(prompt_ids)[0]
 
     def batch(step: int, process: int, dev: torch.device):
         images = data.batch(settings.batch_size, step, process).to(dev)
         with torch.no_grad():
-            cls_in = images if images.shape[-1] == classifier.input_size else F.interpolate(
-                images, size=classifier.input_size, mode="bilinear", antialias=True, align_corners=False)
+            cls_in = (
+                images
+                if images.shape[-1] == classifier.input_size
+                else F.interpolate(
+                    images, size=classifier.input_size, mode="bilinear", antialias=True, align_corners=False
+                )
+            )
             fmap = features(cls_in)[layer]
             clean = base.encode_images(images)
         g = torch.Generator().manual_seed(step * 7919 + process)
@@ -64,32 +80,39 @@ def train_inverter(
     def loss(cn, data_):
         noisy, noise, t, states, fmap = data_
         down, mid = cn(noisy, t, encoder_hidden_states=states, controlnet_cond=fmap, return_dict=False)
-        eps = base.unet(noisy, t, encoder_hidden_states=states, down_block_additional_residuals=down,
-                        mid_block_additional_residual=mid).sample
+        eps = base.unet(
+            noisy,
+            t,
+            encoder_hidden_states=states,
+            down_block_additional_residuals=down,
+            mid_block_additional_residual=mid,
+        ).sample
         return F.mse_loss(eps.float(), noise.float())
 
     result = fit(controlnet, batch, loss, settings, Path(out), description=f"train inverter {layer}")
     config = InverterConfig(classifier=classifier.spec, layer=layer, feature_shape=shape, base=base_name, pooled=pooled)
     inverter = FeatureInverter(config, base, controlnet.eval(), classifier)
-    card = {"kind": "inverter", "classifier": classifier.spec, "layer": layer, "pooled": pooled, "base": base_name,
-            "feature_shape": shape, "steps": result.steps, "seconds": result.seconds, "device": result.device,
-            "final_loss": result.final_loss, "settings": asdict(settings), "genlens": genlens.__version__,
-            "date": datetime.date.today().isoformat()}
+    card = {
+        "kind": "inverter",
+        "classifier": classifier.spec,
+        "layer": layer,
+        "pooled": pooled,
+        "base": base_name,
+        "feature_shape": shape,
+        "steps": result.steps,
+        "seconds": result.seconds,
+        "device": result.device,
+        "final_loss": result.final_loss,
+        "settings": asdict(settings),
+        "genlens": genlens.__version__,
+        "date": datetime.date.today().isoformat(),
+    }
     save_inverter(inverter, Path(out), card)
     return inverter, card
 
 
 def save_inverter(inverter: FeatureInverter, folder: Path, card: dict, dtype: torch.dtype | None = None) -> Path:
-    """Write the inverter folder atomically, keeping checkpoints/ of an earlier run."""
-    tmp = atomic_dir(folder)
-    controlnet = inverter.controlnet
-    if dtype is not None:
-        controlnet = FeatureControlNet.from_config(controlnet.config)
-        controlnet.load_state_dict(inverter.controlnet.state_dict())
-        controlnet.to(dtype)
-    FeatureInverter(inverter.config, inverter.base, controlnet, inverter.classifier).save(tmp)
-    (tmp / "card.json").write_text(json.dumps(card, indent=2))
-    if (folder / "checkpoints").exists():
-        (folder / "checkpoints").rename(tmp / "checkpoints")
-    publish_dir(tmp, folder)
-    return folder
+    """Write the inverter folder (controlnet/, inverter.json, card.json) atomically; floats cast to dtype if given."""
+    controlnet = inverter.controlnet if dtype is None else copy_module(inverter.controlnet, dtype)
+    copy = FeatureInverter(inverter.config, inverter.base, controlnet, inverter.classifier)
+    return write_artifact(folder, copy.save, card)

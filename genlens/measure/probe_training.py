@@ -33,7 +33,9 @@ def train_probes(out: Path, settings: TrainSettings, eval_n: int = 2000) -> tupl
 
     def batch(step: int, process: int, device: torch.device):
         sample = task.sample(settings.batch_size, seed=step_seed(settings.seed, step, process), split="train")
-        targets = {c: torch.as_tensor(v, dtype=torch.long, device=device) for c, v in concept_targets(sample.scenes).items()}
+        targets = {
+            c: torch.as_tensor(v, dtype=torch.long, device=device) for c, v in concept_targets(sample.scenes).items()
+        }
         return sample.images.to(device), targets
 
     def loss(model, data):
@@ -44,10 +46,18 @@ def train_probes(out: Path, settings: TrainSettings, eval_n: int = 2000) -> tupl
     result = fit(probe, batch, loss, settings, Path(out), description="train concept probes")
     probe = probe.cpu().eval()
     card = {
-        "kind": "probes", "concepts": probe.concept_names, "steps": result.steps, "seconds": result.seconds,
-        "device": result.device, "final_loss": result.final_loss,
-        "test_accuracy": probe_accuracy(probe, eval_n), "test_n": eval_n, "settings": asdict(settings),
-        "genlens": genlens.__version__, "torch": torch.__version__, "date": datetime.date.today().isoformat(),
+        "kind": "probes",
+        "concepts": probe.concept_names,
+        "steps": result.steps,
+        "seconds": result.seconds,
+        "device": result.device,
+        "final_loss": result.final_loss,
+        "test_accuracy": probe_accuracy(probe, eval_n),
+        "test_n": eval_n,
+        "settings": asdict(settings),
+        "genlens": genlens.__version__,
+        "torch": torch.__version__,
+        "date": datetime.date.today().isoformat(),
     }
     probe.save(Path(out), card)
     return probe, card

@@ -22,7 +22,9 @@ from genlens.world import SceneBatch, concepts
 class ProbeConfig:
     """The concepts read (name -> values, in label order) and the trunk's widths."""
 
-    concepts: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in concepts.PROBE_CONCEPTS.items()})
+    concepts: dict[str, list[str]] = field(
+        default_factory=lambda: {k: list(v) for k, v in concepts.PROBE_CONCEPTS.items()}
+    )
     widths: list[int] = field(default_factory=lambda: [32, 64, 128])
     input_size: int = 32
 
@@ -31,8 +33,12 @@ def concept_targets(scenes: SceneBatch) -> dict[str, np.ndarray]:
     """The probes' labels of each scene's first object and background, by concept name."""
     bins = np.asarray([concepts.position_bin(float(x), float(y)) for x, y in scenes.xy[:, 0]])
     return {
-        "shape": scenes.shape[:, 0], "color": scenes.color[:, 0], "size": scenes.size[:, 0], "position": bins,
-        "background_pattern": scenes.pattern, "background_color": scenes.background,
+        "shape": scenes.shape[:, 0],
+        "color": scenes.color[:, 0],
+        "size": scenes.size[:, 0],
+        "position": bins,
+        "background_pattern": scenes.pattern,
+        "background_color": scenes.background,
     }
 
 
@@ -99,5 +105,11 @@ class ConceptProbe(nn.Module):
 def probe_truth(record: dict) -> dict[str, str]:
     """The probe concepts of a world record (its first object and its background), as names."""
     obj = record["objects"][0]
-    return {"shape": obj["shape"], "color": obj["color"], "size": obj["size"], "position": obj["position"],
-            "background_pattern": record["background"]["pattern"], "background_color": record["background"]["color"]}
+    return {
+        "shape": obj["shape"],
+        "color": obj["color"],
+        "size": obj["size"],
+        "position": obj["position"],
+        "background_pattern": record["background"]["pattern"],
+        "background_color": record["background"]["color"],
+    }

@@ -27,7 +27,7 @@ def image_grid(images: torch.Tensor, columns: int, scale: int = 4, pad: int = 1)
     canvas = np.full((rows * (h + pad) + pad, columns * (w + pad) + pad, 3), 255, np.uint8)
     for i, p in enumerate(pixels):
         r, c = divmod(i, columns)
-        canvas[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = p
+        canvas[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = p
     grid = Image.fromarray(canvas)
     return grid.resize((grid.width * scale, grid.height * scale), Image.NEAREST)
 
@@ -52,8 +52,10 @@ class HtmlReport:
         self.parts.append(f"<p>{html.escape(text)}</p>")
 
     def image(self, image: Image.Image, caption: str = "") -> None:
-        self.parts.append(f'<figure><img class="grid" src="{png_data_uri(image)}" alt="{html.escape(caption)}">'
-                          f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+        self.parts.append(
+            f'<figure><img class="grid" src="{png_data_uri(image)}" alt="{html.escape(caption)}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        )
 
     def table(self, header: list[str], rows: list[list]) -> None:
         head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
@@ -63,8 +65,10 @@ class HtmlReport:
     def write(self, path: Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(self.title)}</title>"
-                f"<style>{STYLE}</style></head><body>{''.join(self.parts)}</body></html>")
+        page = (
+            f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(self.title)}</title>"
+            f"<style>{STYLE}</style></head><body>{''.join(self.parts)}</body></html>"
+        )
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(page)
         tmp.replace(path)

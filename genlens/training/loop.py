@@ -11,8 +11,12 @@ from typing import Any, Callable
 import torch
 from accelerate import Accelerator
 
-from genlens.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from genlens.progress import progress_bar
+from genlens.training.checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 
 @dataclass
@@ -89,8 +93,9 @@ def fit(
     loss_value = float("nan")
     micro = settings.grad_accum
     with progress_bar() as bar:
-        task = bar.add_task(description, total=settings.steps, completed=start, info="",
-                            visible=accelerator.is_main_process)
+        task = bar.add_task(
+            description, total=settings.steps, completed=start, info="", visible=accelerator.is_main_process
+        )
         for step in range(start, settings.steps):
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(settings, step)
@@ -105,9 +110,15 @@ def fit(
             bar.update(task, advance=1, info=f"loss {loss_value:.4f}")
             done = step + 1
             if accelerator.is_main_process and (done % settings.checkpoint_every == 0 or done == settings.steps):
-                save_checkpoint(checkpoints, done, accelerator.unwrap_model(model), optimizer,
-                                {"seconds": seconds_before + time.perf_counter() - t0, "settings": asdict(settings)})
+                save_checkpoint(
+                    checkpoints,
+                    done,
+                    accelerator.unwrap_model(model),
+                    optimizer,
+                    {"seconds": seconds_before + time.perf_counter() - t0, "settings": asdict(settings)},
+                )
             accelerator.wait_for_everyone()
     seconds = seconds_before + time.perf_counter() - t0
-    return FitResult(steps=settings.steps, seconds=round(seconds, 1), device=str(accelerator.device),
-                     final_loss=round(loss_value, 5))
+    return FitResult(
+        steps=settings.steps, seconds=round(seconds, 1), device=str(accelerator.device), final_loss=round(loss_value, 5)
+    )

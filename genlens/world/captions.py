@@ -38,7 +38,10 @@ def caption(record: dict, template: int = 0) -> str:
     if len(objects) == 1:
         obj = objects[0]
         return SINGLE_TEMPLATES[template % len(SINGLE_TEMPLATES)].format(
-            background=background, size=obj["size"], color=obj["color"], shape=obj["shape"],
+            background=background,
+            size=obj["size"],
+            color=obj["color"],
+            shape=obj["shape"],
             position=POSITION_PHRASES[obj["position"]],
         )
     parts = [describe_object(o) for o in objects]

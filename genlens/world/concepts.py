@@ -30,21 +30,37 @@ BACKGROUND_COLORS: dict[str, tuple[float, float, float]] = {
 
 #: The 3x3 position bins, row-major from the top left; a centre's bin is its third of the canvas.
 POSITION_BINS: tuple[str, ...] = (
-    "top left", "top", "top right",
-    "left", "centre", "right",
-    "bottom left", "bottom", "bottom right",
+    "top left",
+    "top",
+    "top right",
+    "left",
+    "centre",
+    "right",
+    "bottom left",
+    "bottom",
+    "bottom right",
 )
 
 #: How captions say where an object is, per position bin.
 POSITION_PHRASES: dict[str, str] = {
-    "top left": "in the top left", "top": "at the top", "top right": "in the top right",
-    "left": "on the left", "centre": "in the centre", "right": "on the right",
-    "bottom left": "in the bottom left", "bottom": "at the bottom", "bottom right": "in the bottom right",
+    "top left": "in the top left",
+    "top": "at the top",
+    "top right": "in the top right",
+    "left": "on the left",
+    "centre": "in the centre",
+    "right": "on the right",
+    "bottom left": "in the bottom left",
+    "bottom": "at the bottom",
+    "bottom right": "in the bottom right",
 }
 
 #: Adjectives used in captions for each background pattern.
 PATTERN_ADJECTIVES: dict[str, str] = {
-    "plain": "plain", "stripes": "striped", "checker": "checkered", "dots": "dotted", "grid": "grid",
+    "plain": "plain",
+    "stripes": "striped",
+    "checker": "checkered",
+    "dots": "dotted",
+    "grid": "grid",
 }
 
 #: The concepts the probes read, with their values in label order.

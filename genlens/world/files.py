@@ -41,8 +41,14 @@ def write_sample(sample: WorldSample, out: Path, overwrite: bool = False, masks:
     for i, (array, record, caption) in enumerate(zip(pixels, sample.records, sample.captions)):
         name = f"images/{i:0{width}d}.png"
         Image.fromarray(array).save(tmp / name, optimize=False)
-        entry = {"id": i, "file": name, "label": int(sample.labels[i]), "class": sample.class_names[int(sample.labels[i])],
-                 "concepts": record, "caption": caption}
+        entry = {
+            "id": i,
+            "file": name,
+            "label": int(sample.labels[i]),
+            "class": sample.class_names[int(sample.labels[i])],
+            "concepts": record,
+            "caption": caption,
+        }
         if masks:
             mask_name = f"masks/{i:0{width}d}.png"
             (tmp / "masks").mkdir(exist_ok=True)

@@ -23,7 +23,7 @@ def dots(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """A 6 x 6 lattice of round dots."""
     fx = torch.remainder(x * 6.0, 1.0) - 0.5
     fy = torch.remainder(y * 6.0, 1.0) - 0.5
-    return fx * fx + fy * fy <= 0.22 ** 2
+    return fx * fx + fy * fy <= 0.22**2
 
 
 def grid(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -10,8 +10,8 @@ import torch.nn.functional as F
 
 from genlens.world import concepts
 from genlens.world.patterns import PATTERN_MASKS
-from genlens.world.shapes import SHAPE_TESTS
 from genlens.world.scenes import SceneBatch
+from genlens.world.shapes import SHAPE_TESTS
 
 _OBJECT_RGB = torch.tensor(list(concepts.COLORS.values()), dtype=torch.float32)
 _BACKGROUND_RGB = torch.tensor(list(concepts.BACKGROUND_COLORS.values()), dtype=torch.float32)

@@ -50,22 +50,26 @@ class SceneBatch:
             objects = []
             for k in np.flatnonzero(self.present[i]):
                 x, y = (float(v) for v in self.xy[i, k])
-                objects.append({
-                    "shape": shapes[self.shape[i, k]],
-                    "color": colors[self.color[i, k]],
-                    "size": sizes[self.size[i, k]],
-                    "position": concepts.POSITION_BINS[concepts.position_bin(x, y)],
-                    "x": round(x, 4),
-                    "y": round(y, 4),
-                    "rotation": round(float(self.rotation[i, k]), 2),
-                })
-            out.append({
-                "background": {
-                    "pattern": concepts.PATTERNS[self.pattern[i]],
-                    "color": list(concepts.BACKGROUND_COLORS)[self.background[i]],
-                },
-                "objects": objects,
-            })
+                objects.append(
+                    {
+                        "shape": shapes[self.shape[i, k]],
+                        "color": colors[self.color[i, k]],
+                        "size": sizes[self.size[i, k]],
+                        "position": concepts.POSITION_BINS[concepts.position_bin(x, y)],
+                        "x": round(x, 4),
+                        "y": round(y, 4),
+                        "rotation": round(float(self.rotation[i, k]), 2),
+                    }
+                )
+            out.append(
+                {
+                    "background": {
+                        "pattern": concepts.PATTERNS[self.pattern[i]],
+                        "color": list(concepts.BACKGROUND_COLORS)[self.background[i]],
+                    },
+                    "objects": objects,
+                }
+            )
         return out
 
 

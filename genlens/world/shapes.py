@@ -46,7 +46,7 @@ def heart(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """The implicit heart (x^2 + y^2 - 1)^3 - x^2 y^3 <= 0, scaled to fit the unit radius."""
     x = u * 1.2
     y = -v * 1.2 + 0.15
-    return (x * x + y * y - 1.0) ** 3 - x * x * y ** 3 <= 0.0
+    return (x * x + y * y - 1.0) ** 3 - x * x * y**3 <= 0.0
 
 
 #: Inside tests in the order of concepts.SHAPES.
