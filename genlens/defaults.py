@@ -31,8 +31,8 @@ RECIPES: dict[str, Recipe] = {
         "classifiers",
         "shape",
         "world-vit",
-        TrainSettings(steps=2500, batch_size=128, lr=1e-3, warmup=200, seed=2),
-        arch_kwargs={"depth": 4},
+        TrainSettings(steps=3000, batch_size=128, lr=1e-3, warmup=200, seed=2),
+        arch_kwargs={"depth": 4, "conv_stem": True},
     ),
     # Few steps on purpose: the background pattern is learnt long before the shape, so the model
     # stops while it still leans on the shortcut, as models trained on spurious data do.

@@ -6,6 +6,8 @@ from typing import Callable
 
 import torch
 from torch import nn
+from timm.layers import PatchEmbed
+from timm.layers import PatchEmbed
 from torchvision.models.resnet import BasicBlock
 
 
@@ -37,6 +39,21 @@ class WorldCNN(nn.Module):
         return self.fc(self.pool(self.layer3(self.layer2(self.layer1(self.stem(x))))))
 
 
+class ConvStemPatchEmbed(PatchEmbed):
+    """timm's PatchEmbed whose linear patch projection follows a 3x3 convolution (an "early
+    convolution" stem): still one token per 4 x 4 patch, but a small ViT trained from scratch
+    learns shapes several times faster with it."""
+
+    def __init__(self, *args, stem_channels: int = 32, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.proj = nn.Sequential(
+            nn.Conv2d(self.proj.in_channels, stem_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(stem_channels),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(stem_channels, self.proj.out_channels, self.patch_size, self.patch_size),
+        )
+
+
 def world_vit(
     num_classes: int = 5,
     img_size: int = 32,
@@ -44,8 +61,10 @@ def world_vit(
     depth: int = 6,
     num_heads: int = 3,
     patch_size: int = 4,
+    conv_stem: bool = False,
 ) -> nn.Module:
-    """A small timm VisionTransformer with a class token, patch size 4 (an 8 x 8 grid at 32 px)."""
+    """A small timm VisionTransformer with a class token, patch size 4 (an 8 x 8 grid at 32 px);
+    conv_stem puts a 3x3 convolution before the patch projection."""
     from timm.models.vision_transformer import VisionTransformer
 
     return VisionTransformer(
@@ -58,6 +77,7 @@ def world_vit(
         mlp_ratio=2.0,
         global_pool="token",
         class_token=True,
+        embed_layer=ConvStemPatchEmbed if conv_stem else PatchEmbed,
     )
 
 
