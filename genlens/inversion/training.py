@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from accelerate import PartialState
 
 import genlens
 from genlens.artifacts import write_artifact
@@ -37,7 +38,8 @@ def train_inverter(
 ) -> tuple[FeatureInverter, dict]:
     """Train a FeatureControlNet for classifier's `layer` on images from data.batch(n, step, process);
     save the inverter (controlnet/, inverter.json, card.json) to out and return it with its card."""
-    device = resolve_device(settings.device)
+    # the process's own device under `accelerate launch` (resolve_device checks the user's choice)
+    device = PartialState(cpu=resolve_device(settings.device).type == "cpu").device
     for module in (base.unet, base.text_encoder, base.vae, classifier):
         if module is not None:
             module.requires_grad_(False).eval()
