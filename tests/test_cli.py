@@ -83,4 +83,4 @@ def test_demo_writes_a_report(cli, tmp_path):
     out = json.loads(cli("demo", "--out", str(tmp_path / "d"), "--n", "100", "--json", check=True).stdout)
     html = (tmp_path / "d" / "report.html").read_text()
     assert out["report"].endswith("report.html") and html.count("<img") >= 3
-    assert {r["model"] for r in out["results"]} == {"world-cnn", "world-vit", "world-cnn-shortcut"}
+    assert {r["model"] for r in out["classifiers"]} == {"world-cnn", "world-vit", "world-cnn-shortcut"}

@@ -29,6 +29,60 @@ def installed() -> dict[str, str | None]:
     return out
 
 
+def _inversion_section(report: HtmlReport, out: Path, seed: int, device, n: int = 6, samples: int = 3) -> list[dict]:
+    """Invert n held-out world images at every shipped inverter; grids and summaries into the report."""
+    from genlens.inversion.inverter import FeatureInverter
+    from genlens.inversion.registry import shipped_inverters
+    from genlens.inversion.run import invert_and_measure
+    from genlens.measure.probes import ConceptProbe
+
+    report.heading("Feature inversion")
+    shipped = shipped_inverters()
+    if not shipped:
+        report.paragraph("No inverter is shipped in this installation; train one with `genlens train inverter`.")
+        return []
+    probes, summaries = ConceptProbe.load(), []
+    sample = get_task("shape").sample(n, seed=seed, split="test")
+    for entry in shipped:
+        inverter = FeatureInverter.load(entry["path"], device=device)
+        name = f"{entry['classifier']}-{entry['layer']}{'-pooled' if entry['pooled'] else ''}"
+        summary = invert_and_measure(
+            inverter, sample.images, out / name, sample.records, samples=samples, seed=seed, probes=probes
+        )
+        summaries.append(summary)
+        report.heading(f"{entry['classifier']} {entry['layer']}{' (pooled)' if entry['pooled'] else ''}", 3)
+        report.image(_rows_image(out / name, n), "each row: source, then samples whose features match it")
+        report.table(
+            ["metric", "value"],
+            [[k, summary[k]] for k in ("feature_cosine", "top1_agreement", "diversity", "seconds_per_image")],
+        )
+        if summary["concept_retention"]:
+            report.table(["concept retained", "share"], [[c, v] for c, v in summary["concept_retention"].items()])
+            report.paragraph(_keeps_sentence(summary["concept_retention"]))
+    return summaries
+
+
+def _rows_image(folder: Path, n: int):
+    """The per-image grids of an inversion stacked into one picture."""
+    from PIL import Image
+
+    rows = [Image.open(folder / "grids" / f"{i:05d}.png") for i in range(n)]
+    canvas = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), "white")
+    y = 0
+    for r in rows:
+        canvas.paste(r, (0, y))
+        y += r.height
+    return canvas
+
+
+def _keeps_sentence(retention: dict[str, float]) -> str:
+    kept = [c.replace("_", " ") for c, v in retention.items() if v >= 0.9]
+    lost = [c.replace("_", " ") for c, v in retention.items() if v < 0.6]
+    return f"This layer keeps {', '.join(kept) or 'no concept reliably'}" + (
+        f" and discards {', '.join(lost)}." if lost else "."
+    )
+
+
 @app.command("demo")
 def demo_command(
     out: Path = typer.Option(Path("genlens-demo"), "--out", help="Folder for report.html."),
@@ -73,9 +127,10 @@ def demo_command(
     probes = probe_accuracy(ConceptProbe.load(), n, seed=seed)
     report.heading("Concept probes")
     report.table(["concept", "accuracy"], [[c, v] for c, v in probes.items()])
+    inversions = _inversion_section(report, Path(out), seed, dev)
     path = report.write(Path(out) / "report.html")
     emit(
-        {"report": str(path), "installed": versions, "results": results, "probes": probes},
+        {"report": str(path), "installed": versions, "classifiers": results, "probes": probes, "results": inversions},
         as_json,
         lambda o: print(f"report: {o['report']}"),
     )
