@@ -23,17 +23,20 @@ def _pattern_rgb(background: torch.Tensor) -> torch.Tensor:
     return torch.where(luminance < 0.5, background + 0.3, background - 0.3).clamp(0, 1)
 
 
-def render(
-    scenes: SceneBatch, size: int = 32, supersample: int = 4, chunk: int = 64
-) -> tuple[torch.Tensor, torch.Tensor]:
+#: Supersampled pixels rendered at once: about 64 scenes at 32 px, so the canvas stays in cache.
+CHUNK_PIXELS = 64 * 128 * 128
+
+
+def render(scenes: SceneBatch, size: int = 32, supersample: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
     """Render scenes at size x size pixels.
 
     Returns images, a float tensor (N, 3, size, size) in [0, 1], anti-aliased by supersampling,
     and masks, a bool tensor (N, K, size, size) with each object's pixels (more than half covered).
-    Scenes are rendered `chunk` at a time so that the supersampled canvas stays in cache.
+    Scenes are rendered a chunk at a time so that the supersampled canvas stays in cache.
     """
     if size < 8:
         raise ValueError(f"image size must be at least 8 pixels, got {size}")
+    chunk = max(1, CHUNK_PIXELS // (size * supersample) ** 2)
     parts = [_render(scenes[i : i + chunk], size, supersample) for i in range(0, len(scenes), chunk)]
     return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 

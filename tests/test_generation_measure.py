@@ -1,0 +1,28 @@
+import torch
+
+from genlens.classifiers.training import EVAL_SEED
+from genlens.measure.generation import caption_fidelity
+from genlens.measure.probes import ConceptProbe
+from genlens.world import get_task
+
+
+class RenderingPipe:
+    """A stand-in generator that draws exactly the scene each caption describes (or a shuffled one)."""
+
+    image_size = 32
+
+    def __init__(self, n, shuffle=False):
+        sample = get_task("shape").sample(n, seed=EVAL_SEED, split="test")
+        images = sample.images[torch.randperm(n, generator=torch.Generator().manual_seed(0))] if shuffle else sample.images
+        self.lookup = dict(zip(sample.captions, images))
+
+    def __call__(self, prompts, **kwargs):
+        return torch.stack([self.lookup[p] for p in prompts])
+
+
+def test_faithful_generator_scores_high_and_a_shuffled_one_low():
+    probes = ConceptProbe.load()
+    good = caption_fidelity(RenderingPipe(64), probes, n=64, batch_size=16)["accuracy"]
+    bad = caption_fidelity(RenderingPipe(64, shuffle=True), probes, n=64, batch_size=16)["accuracy"]
+    assert min(good.values()) >= 0.9
+    assert max(bad.values()) < 0.6
