@@ -47,6 +47,8 @@ def test_bad_inputs_are_one_line_errors_with_exit_2(cli, tmp_path):
     _one_line_error(cli("predict", "world-cnn", str(tmp_path / "broken.png")))
     _one_line_error(cli("predict", "world-cnn", str(tmp_path / "missing.png")))
     _one_line_error(cli("layers", "torchvision:resnet18"))  # no pretrained weights offline
+    usage = cli("world", "render")  # a missing option: click's usage message, exit 2
+    assert usage.returncode == 2 and "--out" in usage.stderr and "Traceback" not in usage.stderr
 
 
 def test_predict_converts_grayscale_rgba_and_size_with_a_warning(cli, tmp_path):
@@ -84,3 +86,15 @@ def test_demo_writes_a_report(cli, tmp_path):
     html = (tmp_path / "d" / "report.html").read_text()
     assert out["report"].endswith("report.html") and html.count("<img") >= 3
     assert {r["model"] for r in out["classifiers"]} == {"world-cnn", "world-vit", "world-cnn-shortcut"}
+
+
+def test_train_classifier_writes_a_loadable_folder_with_a_card(cli, tmp_path):
+    out = tmp_path / "m"
+    args = ["train", "classifier", "--task", "shortcut", "--steps", "3", "--batch-size", "8", "--eval-n", "50",
+            "--checkpoint-every", "2", "--out", str(out), "--device", "cpu", "--json"]
+    card = json.loads(cli(*args, check=True).stdout)
+    assert {"task", "steps", "seconds", "device", "test_accuracy"} <= set(card) and card["steps"] == 3
+    assert (out / "model.safetensors").exists() and (out / "checkpoints" / "step-0000003").exists()
+    shapes = json.loads(cli("layers", str(out), "--json", check=True).stdout)
+    assert {"name": "layer3", "shape": [128, 8, 8]} in shapes["layers"]
+    _one_line_error(cli("train", "classifier", "--arch", "resnet9000", "--steps", "1", "--out", str(tmp_path / "x")))

@@ -57,9 +57,7 @@ def main() -> None:
         stderr.print("aborted")
         sys.exit(130)
     except Exception as e:  # click usage errors and genuine bugs
-        import click
-
-        if isinstance(e, click.ClickException):
+        if hasattr(e, "show") and isinstance(getattr(e, "exit_code", None), int):  # a click (or typer) usage error
             e.show()
             sys.exit(e.exit_code)
         if debug:
