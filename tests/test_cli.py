@@ -90,8 +90,25 @@ def test_demo_writes_a_report(cli, tmp_path):
 
 def test_train_classifier_writes_a_loadable_folder_with_a_card(cli, tmp_path):
     out = tmp_path / "m"
-    args = ["train", "classifier", "--task", "shortcut", "--steps", "3", "--batch-size", "8", "--eval-n", "50",
-            "--checkpoint-every", "2", "--out", str(out), "--device", "cpu", "--json"]
+    args = [
+        "train",
+        "classifier",
+        "--task",
+        "shortcut",
+        "--steps",
+        "3",
+        "--batch-size",
+        "8",
+        "--eval-n",
+        "50",
+        "--checkpoint-every",
+        "2",
+        "--out",
+        str(out),
+        "--device",
+        "cpu",
+        "--json",
+    ]
     card = json.loads(cli(*args, check=True).stdout)
     assert {"task", "steps", "seconds", "device", "test_accuracy"} <= set(card) and card["steps"] == 3
     assert (out / "model.safetensors").exists() and (out / "checkpoints" / "step-0000003").exists()

@@ -13,7 +13,9 @@ class RenderingPipe:
 
     def __init__(self, n, shuffle=False):
         sample = get_task("shape").sample(n, seed=EVAL_SEED, split="test")
-        images = sample.images[torch.randperm(n, generator=torch.Generator().manual_seed(0))] if shuffle else sample.images
+        images = (
+            sample.images[torch.randperm(n, generator=torch.Generator().manual_seed(0))] if shuffle else sample.images
+        )
         self.lookup = dict(zip(sample.captions, images))
 
     def __call__(self, prompts, **kwargs):

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
+from timm.layers import PatchEmbed
 from torch import nn
-from timm.layers import PatchEmbed
-from timm.layers import PatchEmbed
 from torchvision.models.resnet import BasicBlock
 
 

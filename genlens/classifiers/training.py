@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-import genlens
 from genlens.classifiers.architectures import ARCHITECTURES
 from genlens.classifiers.classifier import Classifier, ClassifierConfig
 from genlens.errors import GenlensError
@@ -67,21 +64,13 @@ def train_classifier(
 
     result = fit(classifier, batch, loss, settings, Path(out), description=f"train {arch} on {task_name}")
     classifier = classifier.cpu().eval()
-    card = {
-        "kind": "classifier",
-        "arch": arch,
-        "task": task_name,
-        "steps": result.steps,
-        "seconds": result.seconds,
-        "device": result.device,
-        "final_loss": result.final_loss,
-        "test_accuracy": round(accuracy(classifier, task, eval_n), 4),
-        "test_n": eval_n,
-        "settings": asdict(settings),
-        "genlens": genlens.__version__,
-        "torch": torch.__version__,
-        "date": datetime.date.today().isoformat(),
-    }
+    card = result.card(
+        "classifier",
+        arch=arch,
+        task=task_name,
+        test_accuracy=round(accuracy(classifier, task, eval_n), 4),
+        test_n=eval_n,
+    )
     if task_name == "shortcut":
         card["shape_test_accuracy"] = round(accuracy(classifier, get_task("shape"), eval_n), 4)
     classifier.save(Path(out), card)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-import genlens
 from genlens.artifacts import write_artifact
 from genlens.classifiers.training import step_seed
 from genlens.generators.base_model import new_world_pipeline
@@ -77,18 +74,7 @@ def train_diffusion(
 
     result = fit(model, batch, loss, settings, Path(out), description="train base diffusion")
     pipe.to("cpu")
-    card = {
-        "kind": "base-diffusion",
-        "steps": result.steps,
-        "seconds": result.seconds,
-        "device": result.device,
-        "final_loss": result.final_loss,
-        "image_size": size,
-        "caption_dropout": caption_dropout,
-        "settings": asdict(settings),
-        "genlens": genlens.__version__,
-        "date": datetime.date.today().isoformat(),
-    }
+    card = result.card("base-diffusion", image_size=size, caption_dropout=caption_dropout)
     save_pipeline(pipe, Path(out), card)
     return pipe, card
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from accelerate import PartialState
 
-import genlens
 from genlens.artifacts import write_artifact
 from genlens.classifiers.classifier import Classifier
 from genlens.device import resolve_device
@@ -94,21 +91,9 @@ def train_inverter(
     result = fit(controlnet, batch, loss, settings, Path(out), description=f"train inverter {layer}")
     config = InverterConfig(classifier=classifier.spec, layer=layer, feature_shape=shape, base=base_name, pooled=pooled)
     inverter = FeatureInverter(config, base, controlnet.eval(), classifier)
-    card = {
-        "kind": "inverter",
-        "classifier": classifier.spec,
-        "layer": layer,
-        "pooled": pooled,
-        "base": base_name,
-        "feature_shape": shape,
-        "steps": result.steps,
-        "seconds": result.seconds,
-        "device": result.device,
-        "final_loss": result.final_loss,
-        "settings": asdict(settings),
-        "genlens": genlens.__version__,
-        "date": datetime.date.today().isoformat(),
-    }
+    card = result.card(
+        "inverter", classifier=classifier.spec, layer=layer, pooled=pooled, base=base_name, feature_shape=shape
+    )
     save_inverter(inverter, Path(out), card)
     return inverter, card
 

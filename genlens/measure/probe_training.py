@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-import genlens
 from genlens.classifiers.training import EVAL_SEED, step_seed
 from genlens.measure.probes import ConceptProbe, ProbeConfig, concept_targets
 from genlens.training.loop import TrainSettings, fit
@@ -45,19 +42,8 @@ def train_probes(out: Path, settings: TrainSettings, eval_n: int = 2000) -> tupl
 
     result = fit(probe, batch, loss, settings, Path(out), description="train concept probes")
     probe = probe.cpu().eval()
-    card = {
-        "kind": "probes",
-        "concepts": probe.concept_names,
-        "steps": result.steps,
-        "seconds": result.seconds,
-        "device": result.device,
-        "final_loss": result.final_loss,
-        "test_accuracy": probe_accuracy(probe, eval_n),
-        "test_n": eval_n,
-        "settings": asdict(settings),
-        "genlens": genlens.__version__,
-        "torch": torch.__version__,
-        "date": datetime.date.today().isoformat(),
-    }
+    card = result.card(
+        "probes", concepts=probe.concept_names, test_accuracy=probe_accuracy(probe, eval_n), test_n=eval_n
+    )
     probe.save(Path(out), card)
     return probe, card

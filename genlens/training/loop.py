@@ -42,6 +42,26 @@ class FitResult:
     seconds: float
     device: str
     final_loss: float
+    settings: TrainSettings
+
+    def card(self, kind: str, **facts) -> dict:
+        """A model card: what was trained (kind, facts such as task and metrics), for how long, where, how."""
+        import datetime
+
+        import genlens
+
+        return {
+            "kind": kind,
+            **facts,
+            "steps": self.steps,
+            "seconds": self.seconds,
+            "device": self.device,
+            "final_loss": self.final_loss,
+            "settings": asdict(self.settings),
+            "genlens": genlens.__version__,
+            "torch": torch.__version__,
+            "date": datetime.date.today().isoformat(),
+        }
 
 
 def learning_rate(settings: TrainSettings, step: int) -> float:
@@ -120,5 +140,9 @@ def fit(
             accelerator.wait_for_everyone()
     seconds = seconds_before + time.perf_counter() - t0
     return FitResult(
-        steps=settings.steps, seconds=round(seconds, 1), device=str(accelerator.device), final_loss=round(loss_value, 5)
+        steps=settings.steps,
+        seconds=round(seconds, 1),
+        device=str(accelerator.device),
+        final_loss=round(loss_value, 5),
+        settings=settings,
     )
