@@ -31,7 +31,7 @@ RECIPES: dict[str, Recipe] = {
         "classifiers",
         "shape",
         "world-vit",
-        TrainSettings(steps=3000, batch_size=128, lr=1e-3, warmup=200, seed=2),
+        TrainSettings(steps=5000, batch_size=128, lr=1e-3, warmup=200, seed=2),
         arch_kwargs={"depth": 4, "conv_stem": True},
     ),
     # The background pattern is learnt within 200 steps, the shape only slowly from the 5% of images

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -55,7 +56,8 @@ def predict_command(
     classifier = load_classifier(spec, random_init=random_init, device=resolve_device(device))
     paths = image_paths(images)
     batch = load_images(paths, classifier.input_size)
-    probs = classifier.eval()(batch.to(classifier.mean.device)).softmax(1).detach().cpu()
+    with torch.no_grad():
+        probs = classifier.eval()(batch.to(classifier.mean.device)).softmax(1).cpu()
     result = {
         "model": spec,
         "predictions": [
