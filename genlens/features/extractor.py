@@ -105,9 +105,6 @@ class FeatureExtractor:
         grid, else the layer's own shape. keep_graph keeps them differentiable w.r.t. images."""
         return self._run(images, self.layers, keep_graph)
 
-    def maps(self, images: torch.Tensor, keep_graph: bool = False) -> dict[str, torch.Tensor]:
-        return self(images, keep_graph)
-
     def pooled(self, images: torch.Tensor, keep_graph: bool = False) -> dict[str, torch.Tensor]:
         """{layer: (N, C)}: spatial maps averaged over locations, vectors as they are."""
         return {n: pool(m) for n, m in self(images, keep_graph).items()}
