@@ -12,7 +12,7 @@ from genlens.classifiers.training import EVAL_SEED, accuracy
 from genlens.cli import options
 from genlens.cli.app import app, emit
 from genlens.device import resolve_device
-from genlens.features import FeatureExtractor
+from genlens.features import list_layers
 from genlens.report.html import HtmlReport, image_grid
 from genlens.world import get_task
 
@@ -114,8 +114,7 @@ def demo_command(
         row = {"model": spec, "n": n}
         for task in ("shape", "shortcut"):
             row[f"accuracy_{task}"] = round(accuracy(classifier, get_task(task), n, seed=seed), 4)
-        fx = FeatureExtractor(classifier, [name for name, _ in classifier.net.named_children()][:1])
-        row["layers"] = len(fx.layer_shapes())
+        row["layers"] = len(list_layers(classifier))
         results.append(row)
         rows.append([spec, row["accuracy_shape"], row["accuracy_shortcut"], row["layers"]])
     report.table(["model", "accuracy on shape", "accuracy on shortcut", "layers"], rows)

@@ -13,7 +13,7 @@ from genlens.classifiers.loader import load_classifier
 from genlens.cli import options
 from genlens.cli.app import app, emit
 from genlens.device import resolve_device
-from genlens.features import FeatureExtractor
+from genlens.features import list_layers
 from genlens.images import image_paths, load_images
 
 
@@ -26,7 +26,7 @@ def layers_command(
 ):
     """List every layer of a classifier with its output shape (C, H, W for spatial and token maps)."""
     classifier = load_classifier(spec, random_init=random_init, device=resolve_device(device))
-    shapes = FeatureExtractor(classifier, [n for n, _ in classifier.net.named_modules() if n][:1]).layer_shapes()
+    shapes = list_layers(classifier)
     result = {
         "model": spec,
         "input_size": classifier.input_size,

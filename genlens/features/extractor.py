@@ -153,3 +153,10 @@ class FeatureExtractor:
 def pool(fmap: torch.Tensor) -> torch.Tensor:
     """(N, C, H, W) -> (N, C) by the mean over locations; other shapes are flattened per example."""
     return fmap.mean((2, 3)) if fmap.dim() == 4 else fmap.flatten(1)
+
+
+def list_layers(model: nn.Module) -> list[tuple[str, tuple[int, ...]]]:
+    """(name, per-example output shape) of every layer of a Classifier at its input size."""
+    net = model.net if isinstance(model, Classifier) else model
+    first = next(n for n, _ in net.named_modules() if n)
+    return FeatureExtractor(model, [first]).layer_shapes()
