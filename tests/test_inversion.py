@@ -96,3 +96,27 @@ def test_stable_diffusion_base_with_a_timm_classifier(tmp_path):
     loaded = FeatureInverter.load(tmp_path / "inv", classifier=classifier)
     out = loaded.invert(torch.rand(1, 3, 32, 32), samples=1, steps=2)
     assert out.shape == (1, 1, 3, 32, 32) and torch.isfinite(out).all()
+
+
+def test_invert_and_measure_writes_grids_rows_and_a_summary(world_setup, tmp_path):
+    from genlens.inversion.run import invert_and_measure
+    from genlens.measure.probes import ConceptProbe
+    from genlens.world import get_task
+
+    inv = FeatureInverter.load(world_setup[0] / "inv")
+    sample = get_task("shape").sample(3, seed=2)
+    summary = invert_and_measure(
+        inv, sample.images, tmp_path, sample.records, samples=2, steps=2, probes=ConceptProbe.load(), batch_size=2
+    )
+    assert summary["n"] == 3 and summary["samples"] == 2 and -1 <= summary["feature_cosine"] <= 1
+    assert set(summary["concept_retention"]) == {
+        "shape",
+        "color",
+        "size",
+        "position",
+        "background_pattern",
+        "background_color",
+    }
+    assert summary["diversity"] > 0 and summary["seconds_per_image"] > 0
+    assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 3
+    assert sorted(p.name for p in (tmp_path / "grids").iterdir()) == ["00000.png", "00001.png", "00002.png"]
