@@ -25,7 +25,7 @@ def _check_out(out: Path, overwrite: bool) -> None:
         shutil.rmtree(out)
 
 
-def _settings(steps, batch_size, lr, seed, device, checkpoint_every) -> TrainSettings:
+def _settings(steps, batch_size, lr, seed, device, checkpoint_every, **more) -> TrainSettings:
     if steps < 1 or batch_size < 1:
         raise GenlensError("--steps and --batch-size must be at least 1")
     return TrainSettings(
@@ -36,6 +36,7 @@ def _settings(steps, batch_size, lr, seed, device, checkpoint_every) -> TrainSet
         device=device,
         checkpoint_every=checkpoint_every,
         warmup=min(100, max(1, steps // 10)),
+        **more,
     )
 
 
@@ -133,8 +134,7 @@ def train_diffusion_command(
     from genlens.generators.diffusion_training import train_diffusion
 
     _check_out(out, overwrite)
-    settings = _settings(steps, batch_size, lr, seed, device, checkpoint_every)
-    settings.weight_decay = 0.0
+    settings = _settings(steps, batch_size, lr, seed, device, checkpoint_every, weight_decay=0.0)
     _, card = train_diffusion(out, settings, size=size)
     emit(
         card,
@@ -184,8 +184,7 @@ def train_inverter_command(
     pipe = load_base(resolve_base(base))
     size = resolution or pipe.image_size
     images = FolderImages(data, size, seed) if data is not None else WorldImages(size, seed)
-    settings = _settings(steps, batch_size, lr, seed, device, checkpoint_every)
-    settings.grad_accum, settings.weight_decay = grad_accum, 0.0
+    settings = _settings(steps, batch_size, lr, seed, device, checkpoint_every, grad_accum=grad_accum, weight_decay=0.0)
     _, card = train_inverter(model, layer, pipe, base, images, out, settings, pooled=pooled)
     emit(
         card,

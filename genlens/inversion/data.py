@@ -29,9 +29,9 @@ class FolderImages:
     generator per step, flipped horizontally half of the time."""
 
     def __init__(self, folder: Path, size: int, seed: int = 0):
-        self.paths = image_paths([Path(folder)])
         if not Path(folder).is_dir():
             raise GenlensError(f"--data must be a folder of images, got {folder}")
+        self.paths = image_paths([Path(folder)])
         self.size, self.seed = size, seed
 
     def batch(self, n: int, step: int, process: int = 0) -> torch.Tensor:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from genlens.errors import GenlensError
+from genlens.training.checkpoint import atomic_dir, publish_dir
 from genlens.world.renderer import to_uint8
 from genlens.world.tasks import WorldSample
 
@@ -32,9 +31,8 @@ def write_sample(sample: WorldSample, out: Path, overwrite: bool = False, masks:
     out = Path(out)
     if out.exists() and not overwrite:
         raise GenlensError(f"{out} already exists; pass --overwrite to replace it")
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "images").mkdir(parents=True)
+    tmp = atomic_dir(out)
+    (tmp / "images").mkdir()
     pixels = to_uint8(sample.images)
     width = max(5, len(str(len(sample) - 1)))
     lines = []
@@ -56,8 +54,5 @@ def write_sample(sample: WorldSample, out: Path, overwrite: bool = False, masks:
             entry["mask"] = mask_name
         lines.append(json.dumps(entry, sort_keys=True))
     (tmp / "concepts.jsonl").write_text("\n".join(lines) + "\n")
-    if out.exists():
-        shutil.rmtree(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp.rename(out)
+    publish_dir(tmp, out)
     return out / "concepts.jsonl"
