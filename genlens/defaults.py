@@ -9,6 +9,7 @@ from typing import Callable
 
 import torch
 
+from genlens.classifiers.training import EVAL_SEED
 from genlens.training.loop import TrainSettings
 
 
@@ -23,7 +24,37 @@ class Recipe:
     arch_kwargs: dict = field(default_factory=dict)
 
 
-RECIPES: dict[str, Recipe] = {
+@dataclass
+class InverterRecipe:
+    """A shipped FeatInv inverter: the classifier and layer it reads, on the shipped base model."""
+
+    classifier: str
+    layer: str
+    settings: TrainSettings
+    pooled: bool = False
+    group: str = "inverters"
+
+
+#: The base model's recipe (the inverters are trained on it, so it is trained before them).
+BASE_SETTINGS = TrainSettings(
+    steps=1600, batch_size=64, lr=1e-3, warmup=100, weight_decay=0.0, max_grad_norm=1.0, checkpoint_every=100, seed=5
+)
+
+
+def _inverter_settings(seed: int) -> TrainSettings:
+    return TrainSettings(
+        steps=600,
+        batch_size=64,
+        lr=5e-4,
+        warmup=50,
+        weight_decay=0.0,
+        max_grad_norm=1.0,
+        checkpoint_every=100,
+        seed=seed,
+    )
+
+
+RECIPES: dict[str, Recipe | InverterRecipe | TrainSettings] = {
     "world-cnn": Recipe(
         "classifiers", "shape", "world-cnn", TrainSettings(steps=1500, batch_size=128, lr=2e-3, seed=1)
     ),
@@ -45,35 +76,110 @@ RECIPES: dict[str, Recipe] = {
         TrainSettings(steps=1400, batch_size=128, lr=2e-3, warmup=50, schedule="constant", seed=3),
     ),
     "probes": Recipe("probes", "probes", "concept-probe", TrainSettings(steps=1500, batch_size=128, lr=2e-3, seed=4)),
+    "base-diffusion": BASE_SETTINGS,
+    "inverters/world-cnn-layer2": InverterRecipe("world-cnn", "layer2", _inverter_settings(6)),
+    "inverters/world-cnn-layer3": InverterRecipe("world-cnn", "layer3", _inverter_settings(7)),
+    "inverters/world-cnn-layer3-pooled": InverterRecipe("world-cnn", "layer3", _inverter_settings(8), pooled=True),
+    "inverters/world-vit-blocks.3": InverterRecipe("world-vit", "blocks.3", _inverter_settings(9)),
 }
-GROUPS = ("classifiers", "probes")
+GROUPS = ("classifiers", "probes", "diffusion", "inverters")
+
+
+def group_of(name: str) -> str:
+    recipe = RECIPES[name]
+    return "diffusion" if isinstance(recipe, TrainSettings) else recipe.group
 
 
 def train_defaults(
-    out_root: Path, only: str | None = None, device: str = "auto", on_done: Callable[[str, dict], None] | None = None
+    out_root: Path,
+    only: str | None = None,
+    device: str = "auto",
+    on_done: Callable[[str, dict], None] | None = None,
+    names: list[str] | None = None,
 ) -> dict[str, dict]:
-    """Train every recipe (or those of group `only`) into out_root/NAME, weights saved in fp16.
+    """Train every recipe (or those of group `only`, or those named) into out_root/NAME, in fp16.
 
-    A run interrupted part-way resumes from its checkpoints; a finished one is trained again from
-    scratch. Returns the cards by name.
+    Inverters use the classifiers and base model found in out_root, else the shipped ones. A run
+    interrupted part-way resumes from its checkpoints; a finished one is trained again from scratch.
+    Returns the cards by name.
     """
-    from genlens.classifiers.training import train_classifier
-    from genlens.measure.probe_training import train_probes
-
     cards = {}
-    for name, recipe in RECIPES.items():
-        if only is not None and recipe.group != only:
+    for name in RECIPES:
+        if (only is not None and group_of(name) != only) or (names is not None and name not in names):
             continue
-        settings = TrainSettings(**{**recipe.settings.__dict__, "device": device})
         out = Path(out_root) / name
-        if recipe.group == "probes":
-            model, card = train_probes(out, settings)
-        else:
-            model, card = train_classifier(recipe.task, recipe.arch, out, settings, arch_kwargs=recipe.arch_kwargs)
-        card["reproduce"] = f"genlens train defaults --only {recipe.group}"
-        model.save(out, card, dtype=torch.float16)
+        card = train_one(name, out, Path(out_root), device)
         shutil.rmtree(out / "checkpoints", ignore_errors=True)  # shipped folders hold the final weights only
         cards[name] = card
         if on_done is not None:
             on_done(name, card)
     return cards
+
+
+def train_one(name: str, out: Path, root: Path, device: str) -> dict:
+    """Train recipe `name` into out (fp16 weights and card); models it builds on are looked up in root."""
+    recipe = RECIPES[name]
+    group = group_of(name)
+    settings = recipe if isinstance(recipe, TrainSettings) else recipe.settings
+    settings = TrainSettings(**{**settings.__dict__, "device": device})
+    reproduce = f"genlens train defaults --name {name}"
+    if group == "diffusion":
+        from genlens.generators.diffusion_training import save_pipeline, train_diffusion
+        from genlens.measure.generation import caption_fidelity
+        from genlens.measure.probes import ConceptProbe
+
+        pipe, card = train_diffusion(out, settings)
+        fidelity = caption_fidelity(pipe, ConceptProbe.load(_in(root, "probes")), n=256)
+        card.update(caption_probe_accuracy=fidelity["accuracy"], reproduce=reproduce)
+        save_pipeline(pipe, out, card, dtype=torch.float16)
+        return card
+    if group == "inverters":
+        return _train_shipped_inverter(recipe, settings, out, root, reproduce)
+    from genlens.classifiers.training import train_classifier
+    from genlens.measure.probe_training import train_probes
+
+    if group == "probes":
+        model, card = train_probes(out, settings)
+    else:
+        model, card = train_classifier(recipe.task, recipe.arch, out, settings, arch_kwargs=recipe.arch_kwargs)
+    card["reproduce"] = reproduce
+    model.save(out, card, dtype=torch.float16)
+    return card
+
+
+def _in(root: Path, name: str) -> Path | None:
+    """root/name if it was trained there, else None (the shipped one)."""
+    return root / name if (root / name).is_dir() else None
+
+
+def _train_shipped_inverter(recipe: InverterRecipe, settings: TrainSettings, out: Path, root: Path, reproduce: str):
+    from genlens.classifiers.loader import load_classifier
+    from genlens.generators.base_model import load_base
+    from genlens.inversion.data import WorldImages
+    from genlens.inversion.inverter import resolve_base
+    from genlens.inversion.run import invert_and_measure
+    from genlens.inversion.training import save_inverter, train_inverter
+    from genlens.measure.probes import ConceptProbe
+    from genlens.world import get_task
+
+    classifier_folder = _in(root, recipe.classifier)
+    classifier = load_classifier(str(classifier_folder) if classifier_folder else recipe.classifier)
+    classifier.spec = recipe.classifier
+    base = load_base(_in(root, "base-diffusion") or resolve_base("world"))
+    data = WorldImages(base.image_size, settings.seed)
+    inverter, card = train_inverter(classifier, recipe.layer, base, "world", data, out, settings, pooled=recipe.pooled)
+    inverter.to("cpu")
+    held_out = get_task("shape").sample(64, seed=EVAL_SEED, split="test")
+    summary = invert_and_measure(
+        inverter,
+        held_out.images,
+        out / "validation",
+        held_out.records,
+        samples=1,
+        probes=ConceptProbe.load(_in(root, "probes")),
+    )
+    shutil.rmtree(out / "validation", ignore_errors=True)
+    card.update(validation={k: summary[k] for k in ("n", "feature_cosine", "top1_agreement", "concept_retention")})
+    card["reproduce"] = reproduce
+    save_inverter(inverter, out, card, dtype=torch.float16)
+    return card

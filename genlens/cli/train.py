@@ -94,27 +94,33 @@ def train_probes_command(
 
 @train_app.command("defaults")
 def train_defaults_command(
-    only: str = typer.Option(None, "--only", help="classifiers or probes; all when omitted."),
+    only: str = typer.Option(
+        None, "--only", help="classifiers, probes, diffusion or inverters; all when omitted (in that order)."
+    ),
+    name: list[str] = typer.Option(None, "--name", help="Train only this shipped model (repeatable)."),
     out: Path = typer.Option(None, "--out", help="Where to write; the package's weights folder by default."),
     device: str = options.Device,
     as_json: bool = options.Json,
 ):
     """Reproduce the shipped models from scratch with their fixed seeds (fp16 safetensors + cards)."""
     from genlens.classifiers.loader import weights_root
-    from genlens.defaults import GROUPS, train_defaults
+    from genlens.defaults import GROUPS, RECIPES, train_defaults
 
     if only is not None and only not in GROUPS:
         raise GenlensError(f"unknown group '{only}', expected one of {', '.join(GROUPS)}")
+    unknown = [n for n in name or [] if n not in RECIPES]
+    if unknown:
+        raise GenlensError(f"unknown shipped model '{unknown[0]}', expected one of {', '.join(RECIPES)}")
     root = out or weights_root()
-    cards = train_defaults(root, only, device)
+    cards = train_defaults(root, only, device, names=name or None)
     emit(
-        {"out": str(root), "cards": cards},
-        as_json,
-        lambda o: [
-            print(f"{k}: {v['test_accuracy']} ({v['steps']} steps, {v['seconds']} s, {v['device']})")
-            for k, v in o["cards"].items()
-        ],
+        {"out": str(root), "cards": cards}, as_json, lambda o: [print(_card_line(k, v)) for k, v in o["cards"].items()]
     )
+
+
+def _card_line(name: str, card: dict) -> str:
+    figure = card.get("test_accuracy") or card.get("validation") or card.get("caption_probe_accuracy")
+    return f"{name}: {figure} ({card['steps']} steps, {card['seconds']} s, {card['device']})"
 
 
 @train_app.command("diffusion")
@@ -134,7 +140,7 @@ def train_diffusion_command(
     from genlens.generators.diffusion_training import train_diffusion
 
     _check_out(out, overwrite)
-    settings = _settings(steps, batch_size, lr, seed, device, checkpoint_every, weight_decay=0.0)
+    settings = _settings(steps, batch_size, lr, seed, device, checkpoint_every, weight_decay=0.0, max_grad_norm=1.0)
     _, card = train_diffusion(out, settings, size=size)
     emit(
         card,
@@ -184,7 +190,17 @@ def train_inverter_command(
     pipe = load_base(resolve_base(base))
     size = resolution or pipe.image_size
     images = FolderImages(data, size, seed) if data is not None else WorldImages(size, seed)
-    settings = _settings(steps, batch_size, lr, seed, device, checkpoint_every, grad_accum=grad_accum, weight_decay=0.0)
+    settings = _settings(
+        steps,
+        batch_size,
+        lr,
+        seed,
+        device,
+        checkpoint_every,
+        grad_accum=grad_accum,
+        weight_decay=0.0,
+        max_grad_norm=1.0,
+    )
     _, card = train_inverter(model, layer, pipe, base, images, out, settings, pooled=pooled)
     emit(
         card,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
 from diffusers import DDPMScheduler, UNet2DConditionModel
 from diffusers.utils import logging as diffusers_logging
 from transformers.utils import logging as transformers_logging
@@ -12,19 +13,27 @@ from genlens.errors import GenlensError
 from genlens.generators.pipeline import WorldDiffusionPipeline
 from genlens.generators.text import world_text_encoder, world_tokenizer
 
+#: Channels of the world UNet's levels (32, 16 and 8 pixels).
+WORLD_CHANNELS = (32, 64, 64)
+
 
 def world_unet(
-    sample_size: int = 32, cross_attention_dim: int = 128, block_out_channels: tuple[int, ...] = (64, 128, 128)
+    sample_size: int = 32, cross_attention_dim: int = 128, block_out_channels: tuple[int, ...] = WORLD_CHANNELS
 ) -> UNet2DConditionModel:
-    """A small cross-attention UNet on RGB pixels: attention at 1/2 and 1/4 resolution."""
+    """A small UNet on RGB pixels, with cross-attention to the caption only at its coarsest level.
+
+    Attention at 1/4 resolution and in the middle block only: attention at 1/2 resolution costs
+    three times the training time on the CPU (BENCHMARKS.md) for little a 32-pixel scene needs.
+    """
+    levels = len(block_out_channels)
     return UNet2DConditionModel(
         sample_size=sample_size,
         in_channels=3,
         out_channels=3,
         layers_per_block=1,
         block_out_channels=block_out_channels,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+        down_block_types=("DownBlock2D",) * (levels - 1) + ("CrossAttnDownBlock2D",),
+        up_block_types=("CrossAttnUpBlock2D",) + ("UpBlock2D",) * (levels - 1),
         cross_attention_dim=cross_attention_dim,
         attention_head_dim=32,
         norm_num_groups=32,
@@ -39,7 +48,7 @@ def training_scheduler() -> DDPMScheduler:
 
 
 def new_world_pipeline(
-    sample_size: int = 32, text_width: int = 128, block_out_channels: tuple[int, ...] = (64, 128, 128)
+    sample_size: int = 32, text_width: int = 128, block_out_channels: tuple[int, ...] = WORLD_CHANNELS
 ) -> WorldDiffusionPipeline:
     """An untrained world pipeline: world tokenizer, small CLIP text encoder, pixel-space UNet."""
     tokenizer = world_tokenizer()
@@ -56,7 +65,8 @@ def load_base(path_or_id: str | Path, device="cpu") -> WorldDiffusionPipeline:
     diffusers_logging.disable_progress_bar()
     transformers_logging.disable_progress_bar()
     try:
-        pipe = WorldDiffusionPipeline.from_pretrained(str(path_or_id))
+        # fp16 weights (as shipped) compute in fp32: the CPU has no fast fp16 kernels
+        pipe = WorldDiffusionPipeline.from_pretrained(str(path_or_id), torch_dtype=torch.float32)
     except (OSError, ValueError, TypeError, KeyError) as e:
         raise GenlensError(
             f"{path_or_id} is not a text-to-image diffusion pipeline: {str(e).splitlines()[0]}"

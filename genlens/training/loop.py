@@ -31,6 +31,7 @@ class TrainSettings:
     schedule: str = "cosine"  # cosine decay to zero, or constant after warm-up
     grad_accum: int = 1
     checkpoint_every: int = 250
+    max_grad_norm: float | None = None  # clip the gradient's norm to this, if set
     mixed_precision: str = "auto"  # auto: bf16 on CUDA, none on the CPU
     device: str = "auto"
     seed: int = 0
@@ -124,6 +125,8 @@ def fit(
                 with accelerator.accumulate(model):
                     loss = loss_fn(model, batch)
                     accelerator.backward(loss)
+                    if settings.max_grad_norm is not None and accelerator.sync_gradients:
+                        accelerator.clip_grad_norm_(params, settings.max_grad_norm)
                     optimizer.step()
                     optimizer.zero_grad(set_to_none=True)
             loss_value = float(loss.detach())

@@ -1,0 +1,31 @@
+"""The shared training loop: gradient clipping and the shipped recipes' bookkeeping."""
+
+import torch
+
+from genlens.defaults import GROUPS, RECIPES, group_of
+from genlens.training.loop import TrainSettings, fit
+
+
+def _one_sgd_step(tmp_path, monkeypatch, max_grad_norm):
+    monkeypatch.setattr(torch.optim, "AdamW", torch.optim.SGD)  # a step proportional to the gradient
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 1, bias=False)
+    before = model.weight.detach().clone()
+    settings = TrainSettings(
+        steps=1, batch_size=8, lr=0.1, warmup=1, weight_decay=0.0, device="cpu", max_grad_norm=max_grad_norm
+    )
+    x = torch.full((8, 4), 100.0)
+    fit(model, lambda s, p, d: x, lambda m, b: m(b).pow(2).mean(), settings, tmp_path)
+    return (model.weight.detach() - before).norm().item()
+
+
+def test_gradient_clipping_bounds_the_step(tmp_path, monkeypatch):
+    assert _one_sgd_step(tmp_path / "a", monkeypatch, None) > 1.0
+    assert abs(_one_sgd_step(tmp_path / "b", monkeypatch, 1e-3) - 0.1 * 1e-3) < 1e-6
+
+
+def test_every_recipe_belongs_to_a_group_and_inverters_follow_the_base():
+    names = list(RECIPES)
+    assert {group_of(n) for n in names} == set(GROUPS)
+    base = names.index("base-diffusion")
+    assert all(names.index(n) > base for n in names if group_of(n) == "inverters")
