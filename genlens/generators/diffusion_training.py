@@ -25,12 +25,18 @@ class TextToImage(nn.Module):
 
 
 def noise_batch(scheduler, clean: torch.Tensor, generator: torch.Generator):
-    """(noisy, noise, timesteps) for clean samples, drawn from generator so a step is reproducible."""
+    """(noisy, target, timesteps) for clean samples, drawn from generator so a step is reproducible.
+
+    The target is what the scheduler's model predicts: the noise, or the velocity for v-prediction.
+    """
     noise = torch.randn(clean.shape, generator=generator).to(clean.device)
     timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (len(clean),), generator=generator).to(
         clean.device
     )
-    return scheduler.add_noise(clean, noise, timesteps), noise, timesteps
+    noisy = scheduler.add_noise(clean, noise, timesteps)
+    if scheduler.config.prediction_type == "v_prediction":
+        return noisy, scheduler.get_velocity(clean, noise, timesteps), timesteps
+    return noisy, noise, timesteps
 
 
 def world_captioned_batch(n: int, seed: int, size: int, multi_share: float = 0.25):
@@ -64,13 +70,13 @@ def train_diffusion(
         ids = tokenizer(
             captions, padding="max_length", truncation=True, max_length=tokenizer.model_max_length, return_tensors="pt"
         ).input_ids
-        noisy, noise, t = noise_batch(scheduler, images * 2 - 1, g)
-        return noisy.to(device), noise.to(device), t.to(device), ids.to(device)
+        noisy, target, t = noise_batch(scheduler, images * 2 - 1, g)
+        return noisy.to(device), target.to(device), t.to(device), ids.to(device)
 
     def loss(m, data):
-        noisy, noise, t, ids = data
+        noisy, target, t, ids = data
         states = m.text_encoder(ids)[0]
-        return F.mse_loss(m.unet(noisy, t, encoder_hidden_states=states).sample, noise)
+        return F.mse_loss(m.unet(noisy, t, encoder_hidden_states=states).sample, target)
 
     result = fit(model, batch, loss, settings, Path(out), description="train base diffusion")
     pipe.to("cpu")

@@ -89,11 +89,11 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         sample = sample * scheduler.init_noise_sigma
         for t in self.progress_bar(scheduler.timesteps) if progress else scheduler.timesteps:
             x = scheduler.scale_model_input(sample, t)
-            eps = self._predict(x, t, cond, residuals, unconditional=False)
+            prediction = self._predict(x, t, cond, residuals, unconditional=False)  # noise or velocity
             if uncond is not None:
-                eps_u = self._predict(x, t, uncond, residuals, unconditional=True)
-                eps = eps_u + guidance * (eps - eps_u)
-            sample = scheduler.step(eps, t, sample).prev_sample
+                unconditional = self._predict(x, t, uncond, residuals, unconditional=True)
+                prediction = unconditional + guidance * (prediction - unconditional)
+            sample = scheduler.step(prediction, t, sample).prev_sample
         return self.decode_samples(sample)
 
     def _predict(self, x, t, states, residuals, unconditional: bool) -> torch.Tensor:

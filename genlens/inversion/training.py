@@ -70,23 +70,23 @@ def train_inverter(
             fmap = features(cls_in)[layer]
             clean = base.encode_images(images)
         g = torch.Generator().manual_seed(step * 7919 + process)
-        noisy, noise, t = noise_batch(base.scheduler, clean, g)
+        noisy, target, t = noise_batch(base.scheduler, clean, g)
         drop = (torch.rand(len(images), generator=g) < CONDITION_DROPOUT).to(dev)
         fmap = torch.where(drop[:, None, None, None], torch.zeros_like(fmap), fmap)
         states = torch.where(drop[:, None, None], prompt_states[1:2], prompt_states[0:1])
-        return noisy, noise, t, states, fmap
+        return noisy, target, t, states, fmap
 
     def loss(cn, data_):
-        noisy, noise, t, states, fmap = data_
+        noisy, target, t, states, fmap = data_
         down, mid = cn(noisy, t, encoder_hidden_states=states, controlnet_cond=fmap, return_dict=False)
-        eps = base.unet(
+        prediction = base.unet(
             noisy,
             t,
             encoder_hidden_states=states,
             down_block_additional_residuals=down,
             mid_block_additional_residual=mid,
         ).sample
-        return F.mse_loss(eps.float(), noise.float())
+        return F.mse_loss(prediction.float(), target.float())
 
     result = fit(controlnet, batch, loss, settings, Path(out), description=f"train inverter {layer}")
     config = InverterConfig(classifier=classifier.spec, layer=layer, feature_shape=shape, base=base_name, pooled=pooled)
