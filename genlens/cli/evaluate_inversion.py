@@ -1,0 +1,100 @@
+"""`genlens eval inversion`: FeatInv and the baselines on the same images, with reference and chance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from genlens.classifiers.training import EVAL_SEED
+from genlens.cli import options
+from genlens.cli.app import emit
+from genlens.cli.evaluate import eval_app
+from genlens.errors import GenlensError
+
+
+@eval_app.command("inversion")
+def eval_inversion(
+    classifier: str = typer.Option(..., "--classifier", help="Classifier spec."),
+    layer: str = typer.Option(..., "--layer", help="Layer name (see `genlens layers SPEC`)."),
+    methods: str = typer.Option(
+        "featinv,featinv-pooled,optimization,decoder", "--methods", help="Comma-separated inversion methods."
+    ),
+    n: int = typer.Option(256, "--n", help="Held-out world images (ignored with --images)."),
+    images: list[Path] = typer.Option(None, "--images", help="Image files or folders instead of world renders."),
+    samples: int = typer.Option(1, "--samples", help="Samples per image."),
+    steps: int = typer.Option(20, "--steps"),
+    sampler: str = typer.Option("dpm", "--sampler", help="dpm (DPM-Solver++) or ddim."),
+    report: Path = typer.Option(None, "--report", help="Folder for report.html."),
+    overwrite: bool = options.Overwrite,
+    seed: int = options.Seed,
+    device: str = options.Device,
+    as_json: bool = options.Json,
+):
+    """Measure every inversion method on the same held-out images; optionally an HTML report."""
+    from genlens.classifiers.loader import load_classifier
+    from genlens.device import resolve_device
+    from genlens.features import FeatureExtractor
+    from genlens.images import load_images
+    from genlens.inversion.comparison import compare, reading
+    from genlens.inversion.methods import load_method
+    from genlens.measure.probes import ConceptProbe
+    from genlens.world import get_task
+
+    names = [m.strip() for m in methods.split(",") if m.strip()]
+    if not names or n < 2 or samples < 1 or steps < 1:
+        raise GenlensError("--methods must name at least one method; --n at least 2; --samples, --steps at least 1")
+    if report is not None and (report / "report.html").exists() and not overwrite:
+        raise GenlensError(f"{report} already holds a report; pass --overwrite to replace it")
+    dev = resolve_device(device)
+    model = load_classifier(classifier, device=dev)
+    FeatureExtractor(model, [layer])  # an unknown layer fails here, before anything loads
+    loaded = {name: load_method(name, model, layer, dev) for name in names}
+    size = model.input_size
+    records, probes = None, None
+    if images:
+        sources = load_images(images, size)
+        if len(sources) < 2:
+            raise GenlensError("--images must hold at least two images (chance pairs each with another)")
+        unrelated = sources.roll(1, 0)
+    else:
+        held_out = get_task("shape").sample(n, seed=EVAL_SEED + seed, split="test", size=size)
+        sources, records, probes = held_out.images, held_out.records, ConceptProbe.load()
+        unrelated = get_task("shape").sample(n, seed=EVAL_SEED + seed + 1, split="test", size=size).images
+    metrics, outcomes = compare(
+        model, layer, loaded, sources, unrelated, samples, seed, records, probes, steps=steps, sampler=sampler
+    )
+    result = {
+        "classifier": classifier,
+        "layer": layer,
+        "n": len(sources),
+        "samples": samples,
+        "steps": steps,
+        "sampler": sampler,
+        "methods": metrics,
+        "reading": reading(metrics),
+    }
+    if report is not None:
+        from genlens.report.comparison import comparison_report
+
+        result["report"] = str(comparison_report(result, sources, outcomes, report))
+    emit(result, as_json, lambda o: _print_table(o))
+
+
+def _print_table(result: dict) -> None:
+    keys = (
+        "feature_cosine",
+        "feature_cosine_median_location",
+        "top1_agreement",
+        "top5_agreement",
+        "ssim",
+        "psnr",
+        "frechet_distance",
+        "diversity",
+        "seconds_per_image",
+    )
+    print("method".ljust(16) + "".join(k[:14].rjust(16) for k in keys))
+    for name, m in result["methods"].items():
+        print(name.ljust(16) + "".join(f"{m[k]:16}" for k in keys))
+    for line in result["reading"]:
+        print(line)

@@ -1,0 +1,42 @@
+"""Inversion methods by name, for one (classifier, layer): FeatInv, pooled FeatInv and the baselines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from genlens.errors import GenlensError
+
+METHODS = ("featinv", "featinv-pooled", "optimization", "decoder")
+
+
+def decoders_root() -> Path:
+    from genlens.classifiers.loader import weights_root
+
+    return weights_root() / "decoders"
+
+
+def find_decoder(classifier: str, layer: str) -> Path:
+    """The folder of the shipped decoder for (classifier, layer), or a clear error."""
+    for config in sorted(decoders_root().glob("*/config.json")):
+        c = json.loads(config.read_text())
+        if (c["classifier"], c["layer"]) == (classifier, layer):
+            return config.parent
+    raise GenlensError(f"no shipped decoder for {classifier} layer {layer}; train one with `genlens train decoder`")
+
+
+def load_method(name: str, classifier, layer: str, device="cpu"):
+    """The method `name` for the loaded classifier's `layer` (shipped inverters and decoders)."""
+    from genlens.inversion.decoder import DecoderInverter
+    from genlens.inversion.inverter import FeatureInverter
+    from genlens.inversion.optimization import OptimizationInverter
+    from genlens.inversion.registry import find_inverter
+
+    if name in ("featinv", "featinv-pooled"):
+        folder = find_inverter(classifier.spec, layer, pooled=name == "featinv-pooled")
+        return FeatureInverter.load(folder, device=device, classifier=classifier)
+    if name == "optimization":
+        return OptimizationInverter(classifier, layer)
+    if name == "decoder":
+        return DecoderInverter.load(find_decoder(classifier.spec, layer), device=device, classifier=classifier)
+    raise GenlensError(f"unknown method '{name}', expected some of {', '.join(METHODS)}")
