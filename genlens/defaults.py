@@ -35,6 +35,22 @@ class InverterRecipe:
     group: str = "inverters"
 
 
+@dataclass
+class DecoderRecipe:
+    """A shipped Dosovitskiy & Brox decoder baseline for one (classifier, layer)."""
+
+    classifier: str
+    layer: str
+    settings: TrainSettings
+    group: str = "decoders"
+
+
+def _decoder_settings(seed: int) -> TrainSettings:
+    return TrainSettings(
+        steps=600, batch_size=64, lr=2e-3, warmup=50, weight_decay=0.0, checkpoint_every=100, seed=seed
+    )
+
+
 #: The base model's recipe (the inverters are trained on it, so it is trained before them).
 BASE_SETTINGS = TrainSettings(
     steps=1500, batch_size=64, lr=1e-3, warmup=100, weight_decay=0.0, max_grad_norm=1.0, checkpoint_every=100, seed=5
@@ -54,7 +70,7 @@ def _inverter_settings(seed: int) -> TrainSettings:
     )
 
 
-RECIPES: dict[str, Recipe | InverterRecipe | TrainSettings] = {
+RECIPES: dict[str, Recipe | InverterRecipe | DecoderRecipe | TrainSettings] = {
     "world-cnn": Recipe(
         "classifiers", "shape", "world-cnn", TrainSettings(steps=1500, batch_size=128, lr=2e-3, seed=1)
     ),
@@ -81,8 +97,11 @@ RECIPES: dict[str, Recipe | InverterRecipe | TrainSettings] = {
     "inverters/world-cnn-layer3": InverterRecipe("world-cnn", "layer3", _inverter_settings(7)),
     "inverters/world-cnn-layer3-pooled": InverterRecipe("world-cnn", "layer3", _inverter_settings(8), pooled=True),
     "inverters/world-vit-blocks.3": InverterRecipe("world-vit", "blocks.3", _inverter_settings(9)),
+    "decoders/world-cnn-layer2": DecoderRecipe("world-cnn", "layer2", _decoder_settings(10)),
+    "decoders/world-cnn-layer3": DecoderRecipe("world-cnn", "layer3", _decoder_settings(11)),
+    "decoders/world-vit-blocks.3": DecoderRecipe("world-vit", "blocks.3", _decoder_settings(12)),
 }
-GROUPS = ("classifiers", "probes", "diffusion", "inverters")
+GROUPS = ("classifiers", "probes", "diffusion", "inverters", "decoders")
 
 
 def group_of(name: str) -> str:
@@ -135,6 +154,8 @@ def train_one(name: str, out: Path, root: Path, device: str) -> dict:
         return card
     if group == "inverters":
         return _train_shipped_inverter(recipe, settings, out, root, reproduce)
+    if group == "decoders":
+        return _train_shipped_decoder(recipe, settings, out, root, reproduce)
     from genlens.classifiers.training import train_classifier
     from genlens.measure.probe_training import train_probes
 
@@ -153,7 +174,6 @@ def _in(root: Path, name: str) -> Path | None:
 
 
 def _train_shipped_inverter(recipe: InverterRecipe, settings: TrainSettings, out: Path, root: Path, reproduce: str):
-    from genlens.classifiers.loader import load_classifier
     from genlens.generators.base_model import load_base
     from genlens.inversion.data import WorldImages
     from genlens.inversion.inverter import resolve_base
@@ -162,9 +182,7 @@ def _train_shipped_inverter(recipe: InverterRecipe, settings: TrainSettings, out
     from genlens.measure.probes import ConceptProbe
     from genlens.world import get_task
 
-    classifier_folder = _in(root, recipe.classifier)
-    classifier = load_classifier(str(classifier_folder) if classifier_folder else recipe.classifier)
-    classifier.spec = recipe.classifier
+    classifier = _classifier(root, recipe.classifier)
     base = load_base(_in(root, "base-diffusion") or resolve_base("world"))
     data = WorldImages(base.image_size, settings.seed)
     inverter, card = train_inverter(classifier, recipe.layer, base, "world", data, out, settings, pooled=recipe.pooled)
@@ -183,3 +201,26 @@ def _train_shipped_inverter(recipe: InverterRecipe, settings: TrainSettings, out
     card["reproduce"] = reproduce
     save_inverter(inverter, out, card, dtype=torch.float16)
     return card
+
+
+def _train_shipped_decoder(recipe: DecoderRecipe, settings: TrainSettings, out: Path, root: Path, reproduce: str):
+    from genlens.inversion.data import WorldImages
+    from genlens.inversion.decoder_training import train_decoder
+
+    classifier = _classifier(root, recipe.classifier)
+    decoder, card = train_decoder(
+        classifier, recipe.layer, WorldImages(classifier.input_size, settings.seed), out, settings
+    )
+    card["reproduce"] = reproduce
+    decoder.save(out, card, dtype=torch.float16)
+    return card
+
+
+def _classifier(root: Path, spec: str):
+    """The classifier `spec` as trained in root if it is there, else the shipped one, under its spec."""
+    from genlens.classifiers.loader import load_classifier
+
+    folder = _in(root, spec)
+    classifier = load_classifier(str(folder) if folder else spec)
+    classifier.spec = spec
+    return classifier

@@ -120,3 +120,44 @@ def test_invert_and_measure_writes_grids_rows_and_a_summary(world_setup, tmp_pat
     assert summary["diversity"] > 0 and summary["seconds_per_image"] > 0
     assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 3
     assert sorted(p.name for p in (tmp_path / "grids").iterdir()) == ["00000.png", "00001.png", "00002.png"]
+
+
+def test_sampler_study_rows_and_bench_cli(world_setup, cli, tmp_path):
+    from genlens.inversion.sampler_study import relative_to_protocol, sampler_study
+
+    inv = FeatureInverter.load(world_setup[0] / "inv")
+    rows = sampler_study(inv, torch.rand(3, 3, 32, 32), steps=(2, 50))
+    assert [(r["sampler"], r["steps"]) for r in rows] == [("ddim", 2), ("ddim", 50), ("dpm", 2), ("dpm", 50)]
+    assert all(-1 <= r["feature_cosine"] <= 1 and 0 <= r["top1_agreement"] <= 1 for r in rows)
+    slow = {r["steps"]: r["seconds_per_image"] for r in rows if r["sampler"] == "ddim"}
+    assert slow[50] > slow[2]  # 25 times the UNet evaluations
+    rows.append(
+        {
+            "sampler": "dpm",
+            "steps": 10,
+            "feature_cosine": rows[1]["feature_cosine"] * 0.99,
+            "seconds_per_image": rows[1]["seconds_per_image"] / 5,
+            "top1_agreement": 1.0,
+        }
+    )
+    assert relative_to_protocol(rows) == {"dpm10_cosine_share_of_ddim50": 0.99, "dpm10_speedup_over_ddim50": 5.0} | {
+        k: v for k, v in relative_to_protocol(rows).items() if k.startswith("dpm20")
+    }
+    out = cli(
+        "bench",
+        "sampler",
+        "--classifier",
+        "x",
+        "--layer",
+        "layer2",
+        "--inverter",
+        str(world_setup[0] / "inv"),
+        "--n",
+        "2",
+        "--report",
+        str(tmp_path / "r"),
+        "--json",
+        check=True,
+    )
+    result = json.loads(out.stdout)
+    assert len(result["rows"]) == 8 and (tmp_path / "r" / "report.html").read_text().count("<polyline") == 2

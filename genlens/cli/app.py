@@ -37,7 +37,7 @@ def emit(obj: dict, as_json: bool, human=None) -> None:
 
 
 def _register() -> None:
-    from genlens.cli import demo, evaluate, evaluate_inversion, invert, models, train, world  # noqa: F401  (commands register on import)
+    from genlens.cli import bench, demo, evaluate, evaluate_inversion, invert, models, train, world  # noqa: F401
 
 
 def main() -> None:

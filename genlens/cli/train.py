@@ -95,7 +95,7 @@ def train_probes_command(
 @train_app.command("defaults")
 def train_defaults_command(
     only: str = typer.Option(
-        None, "--only", help="classifiers, probes, diffusion or inverters; all when omitted (in that order)."
+        None, "--only", help="classifiers, probes, diffusion, inverters or decoders; all when omitted (in that order)."
     ),
     name: list[str] = typer.Option(None, "--name", help="Train only this shipped model (repeatable)."),
     out: Path = typer.Option(None, "--out", help="Where to write; the package's weights folder by default."),
@@ -209,4 +209,43 @@ def train_inverter_command(
             f"inverter {classifier} {layer}: {c['steps']} steps in {c['seconds']} s "
             f"on {c['device']}, final loss {c['final_loss']} -> {out}"
         ),
+    )
+
+
+@train_app.command("decoder")
+def train_decoder_command(
+    out: Path = typer.Option(..., "--out", help="Decoder folder: config.json, model.safetensors, card.json."),
+    classifier: str = typer.Option(..., "--classifier", help="Classifier spec."),
+    layer: str = typer.Option(..., "--layer", help="Layer name (see `genlens layers SPEC`)."),
+    data: Path = typer.Option(
+        None, "--data", help="ImageFolder tree or flat folder of images; world renders if omitted."
+    ),
+    steps: int = typer.Option(1000, "--steps"),
+    batch_size: int = typer.Option(64, "--batch-size"),
+    lr: float = typer.Option(2e-3, "--lr"),
+    feature_weight: float = typer.Option(1.0, "--feature-weight", help="Weight of the feature loss."),
+    checkpoint_every: int = typer.Option(250, "--checkpoint-every"),
+    random_init: bool = options.RandomInit,
+    seed: int = options.Seed,
+    device: str = options.Device,
+    overwrite: bool = options.Overwrite,
+    as_json: bool = options.Json,
+):
+    """Train a Dosovitskiy & Brox decoder: an up-convolutional network from a layer's map to the image."""
+    from genlens.classifiers.loader import load_classifier
+    from genlens.features import FeatureExtractor
+    from genlens.inversion.data import FolderImages, WorldImages
+    from genlens.inversion.decoder_training import train_decoder
+
+    _check_out(out, overwrite)
+    model = load_classifier(classifier, random_init=random_init)
+    FeatureExtractor(model, [layer])
+    size = model.input_size
+    images = FolderImages(data, size, seed) if data is not None else WorldImages(size, seed)
+    settings = _settings(steps, batch_size, lr, seed, device, checkpoint_every, weight_decay=0.0)
+    _, card = train_decoder(model, layer, images, out, settings, feature_weight=feature_weight)
+    emit(
+        card,
+        as_json,
+        lambda c: print(f"decoder {classifier} {layer}: {c['validation']} in {c['seconds']} s -> {out}"),
     )

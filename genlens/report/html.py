@@ -57,6 +57,10 @@ class HtmlReport:
             f"<figcaption>{html.escape(caption)}</figcaption></figure>"
         )
 
+    def svg(self, svg: str, caption: str = "") -> None:
+        """A chart (an SVG string from genlens.report.charts) with a caption."""
+        self.parts.append(f"<figure>{svg}<figcaption>{html.escape(caption)}</figcaption></figure>")
+
     def table(self, header: list[str], rows: list[list]) -> None:
         head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
         body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in r) + "</tr>" for r in rows)

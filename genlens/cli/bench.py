@@ -1,0 +1,63 @@
+"""`genlens bench ...`: measured studies whose tables go into BENCHMARKS.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from genlens.classifiers.training import EVAL_SEED
+from genlens.cli import options
+from genlens.cli.app import app, emit
+
+bench_app = typer.Typer(no_args_is_help=True, help="Measured studies (sampler speed and fidelity, DEPICT).")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("sampler")
+def bench_sampler(
+    classifier: str = typer.Option(..., "--classifier", help="Classifier spec with a shipped inverter."),
+    layer: str = typer.Option(..., "--layer"),
+    pooled: bool = typer.Option(False, "--pooled", help="The pooled inverter."),
+    inverter: Path = typer.Option(None, "--inverter", help="An inverter folder instead of the shipped one."),
+    n: int = typer.Option(64, "--n", help="Held-out world images."),
+    report: Path = typer.Option(None, "--report", help="Folder for report.html with the quality-time plot."),
+    seed: int = options.Seed,
+    device: str = options.Device,
+    as_json: bool = options.Json,
+):
+    """Feature cosine, top-1 agreement and seconds per image for DDIM and DPM-Solver++ at 5-50 steps."""
+    from genlens.device import resolve_device
+    from genlens.inversion.inverter import FeatureInverter
+    from genlens.inversion.registry import find_inverter
+    from genlens.inversion.sampler_study import relative_to_protocol, sampler_study
+    from genlens.world import get_task
+
+    inv = FeatureInverter.load(inverter or find_inverter(classifier, layer, pooled), device=resolve_device(device))
+    images = get_task("shape").sample(n, seed=EVAL_SEED + seed, split="test", size=inv.classifier.input_size).images
+    rows = sampler_study(inv, images, seed=seed)
+    result = {"classifier": inv.config.classifier, "layer": inv.config.layer, "n": n, "rows": rows}
+    result.update(relative_to_protocol(rows))
+    if report is not None:
+        from genlens.report.charts import line_chart
+        from genlens.report.html import HtmlReport
+
+        page = HtmlReport(f"Samplers for {result['classifier']} {result['layer']}")
+        series = {
+            s: [(r["seconds_per_image"], r["feature_cosine"], str(r["steps"])) for r in rows if r["sampler"] == s]
+            for s in ("ddim", "dpm")
+        }
+        page.svg(line_chart(series, "seconds per image", "feature cosine"), "labels: sampling steps")
+        page.table(list(rows[0]), [list(r.values()) for r in rows])
+        result["report"] = str(page.write(Path(report) / "report.html"))
+    emit(
+        result,
+        as_json,
+        lambda o: [
+            print(
+                f"{r['sampler']:5} {r['steps']:3} steps: cosine {r['feature_cosine']}, top-1 {r['top1_agreement']}, "
+                f"{r['seconds_per_image']} s/image"
+            )
+            for r in o["rows"]
+        ],
+    )
