@@ -103,15 +103,15 @@ def fit(
     params = parameters if parameters is not None else [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
     checkpoints = Path(out) / "checkpoints"
-    start, seconds_before = 0, 0.0
+    start, seconds_before, loss_value = 0, 0.0, float("nan")
     latest = latest_checkpoint(checkpoints)
     if latest is not None:
         state = load_checkpoint(latest, model, optimizer)
         start, seconds_before = state["step"], state.get("seconds", 0.0)
+        loss_value = state.get("loss", float("nan"))
     model, optimizer = accelerator.prepare(model, optimizer)
     model.train()
     t0 = time.perf_counter()
-    loss_value = float("nan")
     micro = settings.grad_accum
     with progress_bar() as bar:
         task = bar.add_task(
@@ -138,7 +138,11 @@ def fit(
                     done,
                     accelerator.unwrap_model(model),
                     optimizer,
-                    {"seconds": seconds_before + time.perf_counter() - t0, "settings": asdict(settings)},
+                    {
+                        "seconds": seconds_before + time.perf_counter() - t0,
+                        "loss": loss_value,
+                        "settings": asdict(settings),
+                    },
                 )
             accelerator.wait_for_everyone()
     seconds = seconds_before + time.perf_counter() - t0
