@@ -67,13 +67,14 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         steps: int = 20,
         sampler: str = "dpm",
         guidance: float = 1.0,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | list[torch.Generator] | None = None,
         residuals: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple] | None = None,
         progress: bool = False,
     ) -> torch.Tensor:
         """Sample one image per prompt; returns (N, 3, S, S) floats in [0, 1].
 
         guidance > 1 mixes the prompt's prediction with the empty prompt's (classifier-free guidance).
+        A list of generators, one per prompt, makes each image depend on its own generator only.
         residuals(sample, t, text_states, unconditional) returns a ControlNet's
         (down_block_additional_residuals, mid_block_additional_residual) for that call; None runs the
         plain text-conditioned model.
@@ -85,7 +86,11 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         cond = self.encode_prompt(prompts)
         uncond = self.encode_prompt([""] * n) if guidance != 1.0 else None
         channels, size = self.unet.config.in_channels, self.unet.config.sample_size
-        sample = torch.randn((n, channels, size, size), generator=generator, device="cpu").to(device, self.unet.dtype)
+        if isinstance(generator, list):
+            noise = torch.stack([torch.randn((channels, size, size), generator=g) for g in generator])
+        else:
+            noise = torch.randn((n, channels, size, size), generator=generator)
+        sample = noise.to(device, self.unet.dtype)
         sample = sample * scheduler.init_noise_sigma
         for t in self.progress_bar(scheduler.timesteps) if progress else scheduler.timesteps:
             x = scheduler.scale_model_input(sample, t)
