@@ -37,7 +37,7 @@ def emit(obj: dict, as_json: bool, human=None) -> None:
 
 
 def _register() -> None:
-    from genlens.cli import bench, demo, evaluate, evaluate_inversion, invert, models, train, world  # noqa: F401
+    from genlens.cli import bench, demo, evaluate, evaluate_inversion, invert, models, permute, train, world  # noqa: F401
 
 
 def main() -> None:
