@@ -16,7 +16,7 @@ class OptimizationConfig:
 
     steps: int = 200
     lr: float = 0.05
-    tv_weight: float = 0.05
+    tv_weight: float = 2.0
     tv_beta: float = 2.0
     alpha: float = 6.0
     alpha_weight: float = 1e-3
