@@ -92,6 +92,9 @@ RECIPES: dict[str, Recipe | InverterRecipe | DecoderRecipe | TrainSettings] = {
         TrainSettings(steps=1400, batch_size=128, lr=2e-3, warmup=50, schedule="constant", seed=3),
     ),
     "probes": Recipe("probes", "probes", "concept-probe", TrainSettings(steps=1500, batch_size=128, lr=2e-3, seed=4)),
+    "depict6-concepts": Recipe(
+        "probes", "depict6", "concept-predictor", TrainSettings(steps=300, batch_size=64, lr=2e-3, warmup=20, seed=13)
+    ),
     "base-diffusion": BASE_SETTINGS,
     "inverters/world-cnn-layer2": InverterRecipe("world-cnn", "layer2", _inverter_settings(6)),
     "inverters/world-cnn-layer3": InverterRecipe("world-cnn", "layer3", _inverter_settings(7)),
@@ -159,7 +162,11 @@ def train_one(name: str, out: Path, root: Path, device: str) -> dict:
     from genlens.classifiers.training import train_classifier
     from genlens.measure.probe_training import train_probes
 
-    if group == "probes":
+    if recipe.arch == "concept-predictor":
+        from genlens.permutation.depict6 import train_concept_predictor
+
+        model, card = train_concept_predictor(out, settings)
+    elif group == "probes":
         model, card = train_probes(out, settings)
     else:
         model, card = train_classifier(recipe.task, recipe.arch, out, settings, arch_kwargs=recipe.arch_kwargs)
