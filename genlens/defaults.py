@@ -59,7 +59,7 @@ BASE_SETTINGS = TrainSettings(
 
 def _inverter_settings(seed: int) -> TrainSettings:
     return TrainSettings(
-        steps=500,
+        steps=400,
         batch_size=64,
         lr=5e-4,
         warmup=50,
