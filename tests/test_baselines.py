@@ -64,3 +64,34 @@ def test_comparison_puts_a_perfect_method_at_the_reference_and_chance_below():
     maps = FeatureExtractor(classifier, ["layer3"])(sample.images)["layer3"]
     assert maps.shape[0] == outcomes["copy"].samples.shape[0]
     assert any("copy" in line for line in reading(metrics))
+
+
+def test_eval_inversion_cli_with_the_shipped_decoder(cli, tmp_path):
+    import json
+
+    out = cli(
+        "eval",
+        "inversion",
+        "--classifier",
+        "world-cnn",
+        "--layer",
+        "layer3",
+        "--methods",
+        "decoder",
+        "--n",
+        "16",
+        "--report",
+        str(tmp_path / "r"),
+        "--json",
+        check=True,
+    )
+    result = json.loads(out.stdout)
+    methods = result["methods"]
+    assert set(methods) == {"reference", "chance", "decoder"}
+    assert methods["decoder"]["feature_cosine"] > methods["chance"]["feature_cosine"] + 0.3
+    assert methods["decoder"]["diversity"] == 0.0  # deterministic
+    assert (tmp_path / "r" / "report.html").exists() and result["reading"]
+    bad = cli(
+        "eval", "inversion", "--classifier", "world-cnn", "--layer", "layer3", "--methods", "nonsense", "--n", "4"
+    )
+    assert bad.returncode == 2 and "unknown method" in bad.stderr

@@ -61,3 +61,14 @@ def test_scores_on_known_logits():
     assert score("auroc", labels, logits) == pytest.approx(2 / 3)  # 2 of 3 positives above the negative
     assert score("balanced_accuracy", labels, logits) == pytest.approx((0 + 2 / 3) / 2)
     assert resolve_metric("auto", 2) == "auroc" and resolve_metric("auto", 5) == "accuracy"
+
+
+def test_bench_depict_with_exact_generation_tracks_the_ground_truth():
+    from genlens.classifiers.loader import load_folder, weights_root
+    from genlens.permutation.depict6 import SceneRenderer, bench_depict
+
+    predictor = load_folder(weights_root() / "depict6-concepts")
+    result = bench_depict(predictor, SceneRenderer(), tasks=30, rows=200, repeats=1, seed=0)
+    assert result["tasks"] == 30 and result["ci95"][0] <= result["pearson"] <= result["ci95"][1]
+    assert result["pearson"] > 0.85 and result["oracle_pearson"] > 0.85
+    assert result["generated_images"] <= 200 * 7  # the 30 tasks share one set of generated images
