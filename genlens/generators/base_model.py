@@ -78,7 +78,7 @@ def load_base(path_or_id: str | Path, device="cpu") -> WorldDiffusionPipeline:
     transformers_logging.disable_progress_bar()
     try:
         # fp16 weights (as shipped) compute in fp32: the CPU has no fast fp16 kernels
-        pipe = WorldDiffusionPipeline.from_pretrained(str(path_or_id), torch_dtype=torch.float32)
+        pipe = WorldDiffusionPipeline.from_pretrained(str(path_or_id), dtype=torch.float32)
     except (OSError, ValueError, TypeError, KeyError) as e:
         raise GenlensError(
             f"{path_or_id} is not a text-to-image diffusion pipeline: {str(e).splitlines()[0]}"

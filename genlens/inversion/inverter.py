@@ -82,7 +82,7 @@ class FeatureInverter:
         except (OSError, json.JSONDecodeError, TypeError) as e:
             raise GenlensError(f"{folder} is not a genlens inverter: {e}") from None
         try:
-            controlnet = FeatureControlNet.from_pretrained(folder / "controlnet", torch_dtype=torch.float32)
+            controlnet = FeatureControlNet.from_pretrained(folder / "controlnet", dtype=torch.float32)
         except (OSError, ValueError) as e:
             raise GenlensError(f"cannot load the ControlNet of {folder}: {str(e).splitlines()[0]}") from None
         base = base or load_base(resolve_base(config.base))
