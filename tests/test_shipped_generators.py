@@ -1,0 +1,52 @@
+"""The shipped base diffusion model and inverters, measured on fresh held-out world images."""
+
+import json
+
+from genlens.classifiers.training import EVAL_SEED
+from genlens.generators.base_model import load_base
+from genlens.inversion.inverter import FeatureInverter, resolve_base
+from genlens.inversion.registry import find_inverter
+from genlens.measure.fidelity import feature_cosine
+from genlens.measure.generation import caption_fidelity
+from genlens.measure.probes import ConceptProbe, probe_truth
+from genlens.world import get_task
+
+SHIPPED = {
+    ("world-cnn", "layer2", False),
+    ("world-cnn", "layer3", False),
+    ("world-cnn", "layer3", True),
+    ("world-vit", "blocks.3", False),
+}
+
+
+def test_invert_list_names_every_shipped_inverter(cli):
+    listed = json.loads(cli("invert", "--list", "--json", check=True).stdout)["inverters"]
+    assert {(e["classifier"], e["layer"], e["pooled"]) for e in listed} == SHIPPED
+
+
+def test_base_model_follows_the_background_words_of_a_caption():
+    result = caption_fidelity(load_base(resolve_base("world")), ConceptProbe.load(), n=32, steps=10)
+    assert result["accuracy"]["background_color"] >= 0.8  # chance: 0.25
+
+
+def _invert(classifier, layer, pooled=False, n=16):
+    """(feature cosine of samples, of unrelated images, position-bin retention) on n held-out images."""
+    inverter = FeatureInverter.load(find_inverter(classifier, layer, pooled))
+    sources = get_task("shape").sample(n, seed=EVAL_SEED + 7, split="test")
+    unrelated = get_task("shape").sample(n, seed=EVAL_SEED + 8, split="test").images
+    samples = inverter.invert(sources.images, steps=10, seed=0)[:, 0]
+    maps = inverter.feature_maps(sources.images)
+    said = ConceptProbe.load().predict_names(samples)
+    position = sum(s["position"] == probe_truth(r)["position"] for s, r in zip(said, sources.records)) / n
+    return (
+        feature_cosine(maps, inverter.feature_maps(samples)).mean().item(),
+        feature_cosine(maps, inverter.feature_maps(unrelated)).mean().item(),
+        position,
+    )
+
+
+def test_spatial_inverters_match_features_better_than_an_unrelated_image_and_keep_position():
+    for classifier, layer in (("world-cnn", "layer2"), ("world-cnn", "layer3")):
+        achieved, chance, position = _invert(classifier, layer)
+        assert achieved > chance + 0.15, (layer, achieved, chance)
+        assert position >= 0.6, (layer, position)  # chance: 1/9
