@@ -21,6 +21,7 @@ from genlens.world import get_task
 from genlens.world.captions import caption
 from genlens.world.renderer import render
 from genlens.world.scenes import SceneBatch
+from genlens.world.tasks import Depict6Task
 
 
 def train_concept_predictor(out: Path, settings: TrainSettings) -> tuple[Classifier, dict]:
@@ -105,7 +106,7 @@ def bench_depict(
         for j in range(6)
         for r in range(repeats)
     }
-    thresholds = [float(np.median(((np.arange(64)[:, None] >> np.arange(6)) & 1) @ w)) for w in weights]
+    thresholds = [Depict6Task(weights=tuple(w)).threshold for w in weights]
     pearsons, oracle = [], []
     for k, w in enumerate(weights):
         y = (truth @ w > thresholds[k]).astype(int)
