@@ -121,3 +121,20 @@ def test_train_classifier_writes_a_loadable_folder_with_a_card(cli, tmp_path):
     shapes = json.loads(cli("layers", str(out), "--json", check=True).stdout)
     assert {"name": "layer3", "shape": [128, 8, 8]} in shapes["layers"]
     _one_line_error(cli("train", "classifier", "--arch", "resnet9000", "--steps", "1", "--out", str(tmp_path / "x")))
+
+
+def test_permute_bad_inputs_are_one_line_errors_with_exit_2(cli, tmp_path):
+    def permute(rows: str, template="a {color} {shape}", generator="renderer"):
+        table = tmp_path / "concepts.csv"
+        table.write_text("color,shape,label\n" + rows)
+        args = ("--concepts", str(table), "--caption-template", template, "--generator", generator)
+        return cli("permute", "--classifier", "world-cnn", *args)
+
+    rows = "red,circle,0\nblue,square,1\nred,square,1\n"
+    _one_line_error(permute(rows, template="a {size} {color} {shape}"))  # no column 'size'
+    _one_line_error(permute("red,circle,0\nred,square,1\n"))  # color has one value
+    _one_line_error(permute(""))  # no rows
+    not_a_pipeline = tmp_path / "not-a-pipeline"
+    not_a_pipeline.mkdir()
+    (not_a_pipeline / "model_index.json").write_text("{}")
+    _one_line_error(permute(rows, generator=str(not_a_pipeline)))

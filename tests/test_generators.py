@@ -63,3 +63,26 @@ def test_pooled_encoder_ignores_where_features_are_spatial_one_does_not():
         torch.nn.init.normal_(enc.conv_out.weight)
         same = torch.allclose(enc(fmap), enc(shuffled), atol=1e-5)
         assert same == pooled
+
+
+def test_denoising_loss_weights_timesteps_and_object_pixels():
+    from genlens.generators.base_model import training_scheduler
+    from genlens.generators.denoising_loss import denoising_loss, object_weights, snr_weights
+
+    scheduler = training_scheduler()
+    prediction, target = torch.randn(2, 3, 8, 8), torch.randn(2, 3, 8, 8)
+    t = torch.tensor([10, 900])
+    plain = denoising_loss(prediction, target, t, scheduler)
+    assert plain == pytest.approx(torch.nn.functional.mse_loss(prediction, target).item(), rel=1e-6)
+    a = scheduler.alphas_cumprod[t]
+    snr = a / (1 - a)  # about 4000 at t = 10, 0.03 at t = 900
+    w = snr_weights(scheduler, t, 5.0)
+    assert torch.allclose(w, torch.stack([5 / (snr[0] + 1), snr[1] / (snr[1] + 1)]))
+    masks = torch.zeros(2, 1, 8, 8, dtype=torch.bool)
+    masks[:, 0, 3:5, 3:5] = True
+    weights = object_weights(masks, 4.0)
+    assert weights[0, 0, 2:6, 2:6].eq(4).all() and weights.eq(4).sum() == 2 * 16 and weights.eq(1).sum() == 2 * 48
+    error_on_object = torch.zeros(2, 3, 8, 8)
+    error_on_object[:, :, 3:5, 3:5] = 1.0
+    weighted = denoising_loss(error_on_object, torch.zeros_like(error_on_object), t, scheduler, None, weights)
+    assert weighted == pytest.approx(4 * 4 / (4 * 16 + 48))  # vs 4 / 64 unweighted

@@ -15,6 +15,8 @@ from genlens.generators.text import world_text_encoder, world_tokenizer
 
 #: Channels of the world UNet's levels (32, 16 and 8 pixels).
 WORLD_CHANNELS = (32, 64, 64)
+#: Heads of the attention pooling that adds the caption to the timestep embedding.
+TEXT_POOL_HEADS = 4
 
 
 def world_unet(
@@ -24,7 +26,8 @@ def world_unet(
     attention_levels: int = 1,
 ) -> UNet2DConditionModel:
     """A small UNet on RGB pixels, with cross-attention to the caption at its `attention_levels`
-    coarsest levels and in the middle block.
+    coarsest levels and in the middle block, and the caption pooled by attention into the timestep
+    embedding, so that every level, the finest included, knows what the caption asks for.
 
     One level by default (1/4 resolution): attention at 1/2 resolution as well costs three times the
     training time on the CPU (BENCHMARKS.md) for little that a 32-pixel scene needs.
@@ -41,6 +44,8 @@ def world_unet(
         cross_attention_dim=cross_attention_dim,
         attention_head_dim=32,
         norm_num_groups=32,
+        addition_embed_type="text",
+        addition_embed_type_num_heads=TEXT_POOL_HEADS,
     )
 
 

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from genlens.artifacts import write_artifact
 from genlens.classifiers.training import step_seed
 from genlens.generators.base_model import new_world_pipeline
+from genlens.generators.denoising_loss import denoising_loss, object_weights
 from genlens.generators.pipeline import WorldDiffusionPipeline
 from genlens.training.loop import TrainSettings, fit
 from genlens.world import get_task
+
+
+@dataclass
+class LossSettings:
+    """How the denoising loss weighs timesteps (min-SNR gamma; None: uniform) and the world's objects
+    against their background (object_weight; 1: uniform). An object covers about 7% of a world image,
+    so with uniform weights the background dominates what the model learns first."""
+
+    snr_gamma: float | None = 5.0
+    object_weight: float = 3.0
 
 
 class TextToImage(nn.Module):
@@ -39,13 +50,15 @@ def noise_batch(scheduler, clean: torch.Tensor, generator: torch.Generator):
     return noisy, noise, timesteps
 
 
-def world_captioned_batch(n: int, seed: int, size: int, multi_share: float = 0.25):
-    """n training images with captions: single-object `shape` scenes and multi-object `depict6` scenes."""
+def world_captioned_batch(n: int, seed: int, size: int, multi_share: float = 0.25, object_weight: float = 1.0):
+    """n training images with captions and pixel weights (object_weight on the objects, see
+    object_weights): single-object `shape` scenes and multi-object `depict6` scenes."""
     n_multi = int(round(n * multi_share))
     parts = [get_task("shape").sample(n - n_multi, seed=seed, split="train", size=size)]
     if n_multi:
         parts.append(get_task("depict6").sample(n_multi, seed=seed, split="train", size=size))
-    return torch.cat([p.images for p in parts]), [c for p in parts for c in p.captions]
+    weights = torch.cat([object_weights(p.masks, object_weight) for p in parts])
+    return torch.cat([p.images for p in parts]), [c for p in parts for c in p.captions], weights
 
 
 def train_diffusion(
@@ -54,8 +67,10 @@ def train_diffusion(
     size: int = 32,
     caption_dropout: float = 0.1,
     pipeline: WorldDiffusionPipeline | None = None,
+    loss_settings: LossSettings | None = None,
 ) -> tuple[WorldDiffusionPipeline, dict]:
     """Train a world base model (a new one unless given) and save it to out as a pipeline folder + card."""
+    loss_settings = loss_settings or LossSettings()
     torch.manual_seed(settings.seed)
     pipe = pipeline or new_world_pipeline(sample_size=size)
     model = TextToImage(pipe.unet, pipe.text_encoder)
@@ -63,7 +78,9 @@ def train_diffusion(
 
     def batch(step: int, process: int, device: torch.device):
         seed = step_seed(settings.seed, step, process)
-        images, captions = world_captioned_batch(settings.batch_size, seed, size)
+        images, captions, weights = world_captioned_batch(
+            settings.batch_size, seed, size, object_weight=loss_settings.object_weight
+        )
         g = torch.Generator().manual_seed(seed)
         drop = torch.rand(len(captions), generator=g) < caption_dropout
         captions = ["" if d else c for c, d in zip(captions, drop.tolist())]
@@ -71,16 +88,16 @@ def train_diffusion(
             captions, padding="max_length", truncation=True, max_length=tokenizer.model_max_length, return_tensors="pt"
         ).input_ids
         noisy, target, t = noise_batch(scheduler, images * 2 - 1, g)
-        return noisy.to(device), target.to(device), t.to(device), ids.to(device)
+        return noisy.to(device), target.to(device), t.to(device), ids.to(device), weights.to(device)
 
     def loss(m, data):
-        noisy, target, t, ids = data
-        states = m.text_encoder(ids)[0]
-        return F.mse_loss(m.unet(noisy, t, encoder_hidden_states=states).sample, target)
+        noisy, target, t, ids, weights = data
+        prediction = m.unet(noisy, t, encoder_hidden_states=m.text_encoder(ids)[0]).sample
+        return denoising_loss(prediction, target, t, scheduler, loss_settings.snr_gamma, weights)
 
     result = fit(model, batch, loss, settings, Path(out), description="train base diffusion")
     pipe.to("cpu")
-    card = result.card("base-diffusion", image_size=size, caption_dropout=caption_dropout)
+    card = result.card("base-diffusion", image_size=size, caption_dropout=caption_dropout, loss=asdict(loss_settings))
     save_pipeline(pipe, Path(out), card)
     return pipe, card
 

@@ -88,6 +88,8 @@ class FeatureControlNet(ControlNetModel):
         """A ControlNet copied from unet (its encoder half, weights included) with a fresh feature encoder."""
         plain = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(16,))
         config = {k: v for k, v in plain.config.items() if not k.startswith("_")}
+        # from_unet does not copy how many heads pool the caption into the timestep embedding
+        config["addition_embed_type_num_heads"] = unet.config.get("addition_embed_type_num_heads", 64)
         model = cls(
             feature_channels=feature_channels,
             feature_hidden_channels=feature_hidden_channels,

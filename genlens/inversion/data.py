@@ -19,9 +19,12 @@ class WorldImages:
         self.size, self.seed = size, seed
 
     def batch(self, n: int, step: int, process: int = 0) -> torch.Tensor:
-        return (
-            get_task("shape").sample(n, seed=step_seed(self.seed, step, process), split="train", size=self.size).images
-        )
+        return self.masked_batch(n, step, process)[0]
+
+    def masked_batch(self, n: int, step: int, process: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """The step's images and their (N, 1, H, W) object masks."""
+        sample = get_task("shape").sample(n, seed=step_seed(self.seed, step, process), split="train", size=self.size)
+        return sample.images, sample.masks
 
 
 class FolderImages:
@@ -40,3 +43,7 @@ class FolderImages:
         flips = (torch.rand(n, generator=g) < 0.5).tolist()
         images = [load_image(self.paths[i], self.size) for i in idx]
         return torch.stack([im.flip(-1) if f else im for im, f in zip(images, flips)])
+
+    def masked_batch(self, n: int, step: int, process: int = 0) -> tuple[torch.Tensor, None]:
+        """The step's images; a user's images come without object masks."""
+        return self.batch(n, step, process), None

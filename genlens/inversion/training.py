@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -12,7 +13,8 @@ from genlens.artifacts import write_artifact
 from genlens.classifiers.classifier import Classifier
 from genlens.device import resolve_device
 from genlens.features import FeatureExtractor
-from genlens.generators.diffusion_training import copy_module, noise_batch
+from genlens.generators.denoising_loss import denoising_loss, object_weights
+from genlens.generators.diffusion_training import LossSettings, copy_module, noise_batch
 from genlens.generators.feature_controlnet import FeatureControlNet
 from genlens.generators.pipeline import WorldDiffusionPipeline
 from genlens.inversion.inverter import PROMPT, FeatureInverter, InverterConfig
@@ -32,9 +34,12 @@ def train_inverter(
     settings: TrainSettings,
     pooled: bool = False,
     hidden_channels: int = 128,
+    loss_settings: LossSettings | None = None,
 ) -> tuple[FeatureInverter, dict]:
-    """Train a FeatureControlNet for classifier's `layer` on images from data.batch(n, step, process);
-    save the inverter (controlnet/, inverter.json, card.json) to out and return it with its card."""
+    """Train a FeatureControlNet for classifier's `layer` on images (and object masks, where known)
+    from data.masked_batch(n, step, process); save the inverter (controlnet/, inverter.json,
+    card.json) to out and return it with its card."""
+    loss_settings = loss_settings or LossSettings()
     # the process's own device under `accelerate launch` (resolve_device checks the user's choice)
     device = PartialState(cpu=resolve_device(settings.device).type == "cpu").device
     for module in (base.unet, base.text_encoder, base.vae, classifier):
@@ -58,7 +63,8 @@ def train_inverter(
         prompt_states = base.text_encoder(prompt_ids)[0]
 
     def batch(step: int, process: int, dev: torch.device):
-        images = data.batch(settings.batch_size, step, process).to(dev)
+        images, masks = data.masked_batch(settings.batch_size, step, process)
+        images = images.to(dev)
         with torch.no_grad():
             cls_in = (
                 images
@@ -74,10 +80,13 @@ def train_inverter(
         drop = (torch.rand(len(images), generator=g) < CONDITION_DROPOUT).to(dev)
         fmap = torch.where(drop[:, None, None, None], torch.zeros_like(fmap), fmap)
         states = torch.where(drop[:, None, None], prompt_states[1:2], prompt_states[0:1])
-        return noisy, target, t, states, fmap
+        weights = None
+        if masks is not None:
+            weights = object_weights(masks, loss_settings.object_weight, clean.shape[-1]).to(dev)
+        return noisy, target, t, states, fmap, weights
 
     def loss(cn, data_):
-        noisy, target, t, states, fmap = data_
+        noisy, target, t, states, fmap, weights = data_
         down, mid = cn(noisy, t, encoder_hidden_states=states, controlnet_cond=fmap, return_dict=False)
         prediction = base.unet(
             noisy,
@@ -86,13 +95,19 @@ def train_inverter(
             down_block_additional_residuals=down,
             mid_block_additional_residual=mid,
         ).sample
-        return F.mse_loss(prediction.float(), target.float())
+        return denoising_loss(prediction, target, t, base.scheduler, loss_settings.snr_gamma, weights)
 
     result = fit(controlnet, batch, loss, settings, Path(out), description=f"train inverter {layer}")
     config = InverterConfig(classifier=classifier.spec, layer=layer, feature_shape=shape, base=base_name, pooled=pooled)
     inverter = FeatureInverter(config, base, controlnet.eval(), classifier)
     card = result.card(
-        "inverter", classifier=classifier.spec, layer=layer, pooled=pooled, base=base_name, feature_shape=shape
+        "inverter",
+        classifier=classifier.spec,
+        layer=layer,
+        pooled=pooled,
+        base=base_name,
+        feature_shape=shape,
+        loss=asdict(loss_settings),
     )
     save_inverter(inverter, Path(out), card)
     return inverter, card
