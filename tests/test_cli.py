@@ -90,7 +90,10 @@ def test_demo_writes_a_report(cli, tmp_path):
     assert {r["model"] for r in out["classifiers"]} == {"world-cnn", "world-vit", "world-cnn-shortcut"}
     assert len(out["results"]) == 4 and all(r["samples"] == 3 and r["n"] == 6 for r in out["results"])
     assert {(r["layer"], r["pooled"]) for r in out["results"]} == {
-        ("layer2", False), ("layer3", False), ("layer3", True), ("blocks.3", False)
+        ("layer2", False),
+        ("layer3", False),
+        ("layer3", True),
+        ("blocks.3", False),
     }
 
 

@@ -72,3 +72,7 @@ def test_bench_depict_with_exact_generation_tracks_the_ground_truth():
     assert result["tasks"] == 30 and result["ci95"][0] <= result["pearson"] <= result["ci95"][1]
     assert result["pearson"] > 0.85 and result["oracle_pearson"] > 0.85
     assert result["generated_images"] <= 200 * 7  # the 30 tasks share one set of generated images
+    small = dict(tasks=3, rows=60, repeats=1, seed=1)
+    cached = bench_depict(predictor, SceneRenderer(), **small)
+    uncached = bench_depict(predictor, SceneRenderer(), cache=False, **small)
+    assert uncached["pearson"] == cached["pearson"] and uncached["generated_images"] == 3 * 60 * 7

@@ -72,6 +72,7 @@ def bench_depict_command(
         "world", "--generator", help="'world' (shipped model), 'renderer' (exact renders), a folder or hub id."
     ),
     steps: int = typer.Option(20, "--steps", help="Sampling steps of the generator."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Each task generates its own images (for timing)."),
     seed: int = options.Seed,
     device: str = options.Device,
     as_json: bool = options.Json,
@@ -94,7 +95,7 @@ def bench_depict_command(
         from genlens.permutation.generation import PipelineGenerator
 
         gen = PipelineGenerator(load_base(resolve_base(generator), device=dev), steps=steps)
-    result = bench_depict(predictor, gen, tasks, rows, repeats, seed)
+    result = bench_depict(predictor, gen, tasks, rows, repeats, seed, cache=not no_cache)
     emit(
         result,
         as_json,
