@@ -24,9 +24,10 @@ def test_invert_list_names_every_shipped_inverter(cli):
     assert {(e["classifier"], e["layer"], e["pooled"]) for e in listed} == SHIPPED
 
 
-def test_base_model_follows_the_background_words_of_a_caption():
+def test_base_model_follows_the_colour_words_of_a_caption():
     result = caption_fidelity(load_base(resolve_base("world")), ConceptProbe.load(), n=32, steps=10)
     assert result["accuracy"]["background_color"] >= 0.8  # chance: 0.25
+    assert result["accuracy"]["color"] >= 0.6  # the object's colour; chance: 1/7
 
 
 def _invert(classifier, layer, pooled=False, n=16):
