@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -11,20 +11,10 @@ from torch import nn
 from genlens.artifacts import write_artifact
 from genlens.classifiers.training import step_seed
 from genlens.generators.base_model import new_world_pipeline
-from genlens.generators.denoising_loss import denoising_loss, object_weights
+from genlens.generators.denoising_loss import LossSettings, denoising_loss, object_weights
 from genlens.generators.pipeline import WorldDiffusionPipeline
 from genlens.training.loop import TrainSettings, fit
 from genlens.world import get_task
-
-
-@dataclass
-class LossSettings:
-    """How the denoising loss weighs timesteps (min-SNR gamma; None: uniform) and the world's objects
-    against their background (object_weight; 1: uniform). An object covers about 7% of a world image,
-    so with uniform weights the background dominates what the model learns first."""
-
-    snr_gamma: float | None = 5.0
-    object_weight: float = 3.0
 
 
 class TextToImage(nn.Module):

@@ -22,7 +22,7 @@ class WorldImages:
         return self.masked_batch(n, step, process)[0]
 
     def masked_batch(self, n: int, step: int, process: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-        """The step's images and their (N, 1, H, W) object masks."""
+        """The step's images and their (N, K, H, W) object masks."""
         sample = get_task("shape").sample(n, seed=step_seed(self.seed, step, process), split="train", size=self.size)
         return sample.images, sample.masks
 

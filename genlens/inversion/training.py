@@ -13,8 +13,8 @@ from genlens.artifacts import write_artifact
 from genlens.classifiers.classifier import Classifier
 from genlens.device import resolve_device
 from genlens.features import FeatureExtractor
-from genlens.generators.denoising_loss import denoising_loss, object_weights
-from genlens.generators.diffusion_training import LossSettings, copy_module, noise_batch
+from genlens.generators.denoising_loss import LossSettings, denoising_loss, object_weights
+from genlens.generators.diffusion_training import copy_module, noise_batch
 from genlens.generators.feature_controlnet import FeatureControlNet
 from genlens.generators.pipeline import WorldDiffusionPipeline
 from genlens.inversion.inverter import PROMPT, FeatureInverter, InverterConfig
