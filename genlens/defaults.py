@@ -53,7 +53,7 @@ def _decoder_settings(seed: int) -> TrainSettings:
 
 #: The base model's recipe (the inverters are trained on it, so it is trained before them).
 BASE_SETTINGS = TrainSettings(
-    steps=2000, batch_size=64, lr=1e-3, warmup=100, weight_decay=0.0, max_grad_norm=1.0, checkpoint_every=100, seed=5
+    steps=2400, batch_size=64, lr=1e-3, warmup=100, weight_decay=0.0, max_grad_norm=1.0, checkpoint_every=100, seed=5
 )
 
 

@@ -4,6 +4,7 @@ from tiny_models import tiny_world_pipeline
 
 from genlens.errors import GenlensError
 from genlens.generators.base_model import load_base
+from genlens.generators.coordinates import coordinate_grid, reads_coordinates, with_coordinates
 from genlens.generators.feature_controlnet import FeatureControlNet, FeatureEncoder
 from genlens.generators.text import world_tokenizer
 from genlens.world import get_task
@@ -30,6 +31,46 @@ def test_pipeline_round_trip_and_clipped_sampling(tmp_path):
         torch.testing.assert_close(a, b)
 
 
+def test_world_unet_reads_pixel_coordinates_and_other_bases_do_not():
+    grid = coordinate_grid(1, 4)
+    assert grid.shape == (1, 2, 4, 4)
+    torch.testing.assert_close(grid[0, 0, 0], torch.tensor([-0.75, -0.25, 0.25, 0.75]))  # x grows rightwards
+    torch.testing.assert_close(grid[0, 1, :, 0], torch.tensor([-0.75, -0.25, 0.25, 0.75]))  # y grows downwards
+    pipe = tiny_world_pipeline()
+    x = torch.randn(2, 3, 32, 32)
+    assert reads_coordinates(pipe.unet.config)
+    extended = with_coordinates(x, pipe.unet.config)
+    assert extended.shape == (2, 5, 32, 32) and torch.equal(extended[:, :3], x)
+    assert torch.equal(extended[0, 3:], extended[1, 3:]) and extended[:, 3].std() > 0.5
+    latent = {"in_channels": 4, "out_channels": 4}  # Stable Diffusion 1.x
+    assert with_coordinates(torch.randn(2, 4, 8, 8), latent).shape == (2, 4, 8, 8)
+    # the model's output depends on the coordinate channels: they are wired into the first convolution
+    t, states = torch.tensor([500, 500]), torch.randn(2, 80, 32)
+    with torch.no_grad():
+        pipe.unet.conv_in.weight[:, 3:].normal_()
+        same = pipe.unet(extended, t, encoder_hidden_states=states).sample
+        moved = pipe.unet(torch.cat([x, extended[:, 3:].flip(-1)], 1), t, encoder_hidden_states=states).sample
+    assert same.shape == (2, 3, 32, 32) and (same - moved).abs().max() > 1e-3
+
+
+@torch.no_grad()
+def test_every_level_of_the_world_unet_hears_the_timestep_and_caption_embedding():
+    from diffusers import UNet2DConditionModel
+
+    from genlens.generators.base_model import world_unet
+
+    def finest_block_output(unet, emb):
+        x = torch.randn(1, unet.config.block_out_channels[0], 32, 32, generator=torch.Generator().manual_seed(0))
+        return unet.down_blocks[0].resnets[0](x, emb)
+
+    unet = world_unet()
+    emb_a, emb_b = torch.randn(2, 1, unet.time_embedding.linear_2.out_features).unbind(0)
+    assert (finest_block_output(unet, emb_a) - finest_block_output(unet, emb_b)).abs().max() > 1e-2
+    # with one channel per norm group and an additive embedding, the next norm cancels it exactly
+    one_per_group = UNet2DConditionModel(**{**unet.config, "norm_num_groups": 32, "resnet_time_scale_shift": "default"})
+    torch.testing.assert_close(finest_block_output(one_per_group, emb_a), finest_block_output(one_per_group, emb_b))
+
+
 def test_not_a_pipeline_is_a_clear_error(tmp_path):
     with pytest.raises(GenlensError, match="not a text-to-image"):
         load_base(tmp_path)
@@ -41,6 +82,7 @@ def test_feature_controlnet_starts_as_a_no_op_and_round_trips(tmp_path):
     cn = FeatureControlNet.from_base(pipe.unet, feature_channels=16, feature_hidden_channels=16)
     fmap = torch.randn(2, 16, 8, 8)
     x, t, states = torch.randn(2, 3, 32, 32), torch.tensor([5, 900]), torch.randn(2, 80, 32)
+    x = with_coordinates(x, pipe.unet.config)
     down, mid = cn(x, t, encoder_hidden_states=states, controlnet_cond=fmap, return_dict=False)
     assert all(float(d.abs().max()) == 0 for d in (*down, mid))  # zero convolutions: the base is untouched at start
     torch.nn.init.normal_(cn.controlnet_cond_embedding.conv_out.weight)

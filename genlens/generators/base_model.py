@@ -10,11 +10,15 @@ from diffusers.utils import logging as diffusers_logging
 from transformers.utils import logging as transformers_logging
 
 from genlens.errors import GenlensError
+from genlens.generators.coordinates import COORDINATE_CHANNELS
 from genlens.generators.pipeline import WorldDiffusionPipeline
 from genlens.generators.text import world_text_encoder, world_tokenizer
 
 #: Channels of the world UNet's levels (32, 16 and 8 pixels).
 WORLD_CHANNELS = (32, 64, 64)
+#: Group-norm groups: with one channel per group a norm cancels any per-channel constant added
+#: before it, the timestep and caption embedding included, so groups hold several channels.
+NORM_GROUPS = 8
 #: Heads of the attention pooling that adds the caption to the timestep embedding.
 TEXT_POOL_HEADS = 4
 
@@ -24,10 +28,14 @@ def world_unet(
     cross_attention_dim: int = 128,
     block_out_channels: tuple[int, ...] = WORLD_CHANNELS,
     attention_levels: int = 1,
+    coordinates: bool = True,
 ) -> UNet2DConditionModel:
     """A small UNet on RGB pixels, with cross-attention to the caption at its `attention_levels`
     coarsest levels and in the middle block, and the caption pooled by attention into the timestep
-    embedding, so that every level, the finest included, knows what the caption asks for.
+    embedding, so that every level, the finest included, knows what the caption asks for: the
+    embedding scales and shifts each block's normalised features (FiLM), so no norm can cancel it.
+    With `coordinates` it also reads each pixel's x and y (generators.coordinates), so that it can
+    tie the caption's place words to places.
 
     One level by default (1/4 resolution): attention at 1/2 resolution as well costs three times the
     training time on the CPU (BENCHMARKS.md) for little that a 32-pixel scene needs.
@@ -35,7 +43,7 @@ def world_unet(
     plain = len(block_out_channels) - attention_levels
     return UNet2DConditionModel(
         sample_size=sample_size,
-        in_channels=3,
+        in_channels=3 + (COORDINATE_CHANNELS if coordinates else 0),
         out_channels=3,
         layers_per_block=1,
         block_out_channels=block_out_channels,
@@ -43,7 +51,8 @@ def world_unet(
         up_block_types=("CrossAttnUpBlock2D",) * attention_levels + ("UpBlock2D",) * plain,
         cross_attention_dim=cross_attention_dim,
         attention_head_dim=32,
-        norm_num_groups=32,
+        norm_num_groups=NORM_GROUPS,
+        resnet_time_scale_shift="scale_shift",
         addition_embed_type="text",
         addition_embed_type_num_heads=TEXT_POOL_HEADS,
     )

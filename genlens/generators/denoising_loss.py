@@ -11,11 +11,14 @@ import torch.nn.functional as F
 
 @dataclass
 class LossSettings:
-    """How the denoising loss weighs timesteps (min-SNR gamma; None: uniform) and the world's objects
-    against their background (object_weight; 1: uniform). An object covers about 7% of a world image,
-    so with uniform weights the background dominates what the model learns first."""
+    """How the denoising loss weighs timesteps (min-SNR gamma; None: uniform in the scheduler's target)
+    and the world's objects against their background (object_weight; 1: uniform). An object covers
+    about 7% of a world image, so with uniform weights the background dominates what the model learns
+    first. Min-SNR is off by default: for v-prediction it gives the noisiest timesteps, where a
+    sample's layout and background are settled, a weight near zero, and world models trained with it
+    draw backgrounds worse (BENCHMARKS.md)."""
 
-    snr_gamma: float | None = 5.0
+    snr_gamma: float | None = None
     object_weight: float = 3.0
 
 

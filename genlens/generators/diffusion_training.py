@@ -11,6 +11,7 @@ from torch import nn
 from genlens.artifacts import write_artifact
 from genlens.classifiers.training import step_seed
 from genlens.generators.base_model import new_world_pipeline
+from genlens.generators.coordinates import with_coordinates
 from genlens.generators.denoising_loss import LossSettings, denoising_loss, object_weights
 from genlens.generators.pipeline import WorldDiffusionPipeline
 from genlens.training.loop import TrainSettings, fit
@@ -82,7 +83,8 @@ def train_diffusion(
 
     def loss(m, data):
         noisy, target, t, ids, weights = data
-        prediction = m.unet(noisy, t, encoder_hidden_states=m.text_encoder(ids)[0]).sample
+        states = m.text_encoder(ids)[0]
+        prediction = m.unet(with_coordinates(noisy, m.unet.config), t, encoder_hidden_states=states).sample
         return denoising_loss(prediction, target, t, scheduler, loss_settings.snr_gamma, weights)
 
     result = fit(model, batch, loss, settings, Path(out), description="train base diffusion")

@@ -8,6 +8,7 @@ from typing import Callable
 import torch
 from diffusers import DiffusionPipeline
 
+from genlens.generators.coordinates import with_coordinates
 from genlens.generators.samplers import sampling_scheduler
 
 
@@ -85,7 +86,7 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         n = len(prompts)
         cond = self.encode_prompt(prompts)
         uncond = self.encode_prompt([""] * n) if guidance != 1.0 else None
-        channels, size = self.unet.config.in_channels, self.unet.config.sample_size
+        channels, size = self.unet.config.out_channels, self.unet.config.sample_size
         if isinstance(generator, list):
             noise = torch.stack([torch.randn((channels, size, size), generator=g) for g in generator])
         else:
@@ -103,6 +104,7 @@ class WorldDiffusionPipeline(DiffusionPipeline):
 
     def _predict(self, x, t, states, residuals, unconditional: bool) -> torch.Tensor:
         extra = {}
+        x = with_coordinates(x, self.unet.config)
         if residuals is not None:
             down, mid = residuals(x, t, states, unconditional)
             extra = {"down_block_additional_residuals": down, "mid_block_additional_residual": mid}

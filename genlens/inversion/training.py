@@ -13,6 +13,7 @@ from genlens.artifacts import write_artifact
 from genlens.classifiers.classifier import Classifier
 from genlens.device import resolve_device
 from genlens.features import FeatureExtractor
+from genlens.generators.coordinates import with_coordinates
 from genlens.generators.denoising_loss import LossSettings, denoising_loss, object_weights
 from genlens.generators.diffusion_training import copy_module, noise_batch
 from genlens.generators.feature_controlnet import FeatureControlNet
@@ -87,6 +88,7 @@ def train_inverter(
 
     def loss(cn, data_):
         noisy, target, t, states, fmap, weights = data_
+        noisy = with_coordinates(noisy, base.unet.config)
         down, mid = cn(noisy, t, encoder_hidden_states=states, controlnet_cond=fmap, return_dict=False)
         prediction = base.unet(
             noisy,
