@@ -53,9 +53,14 @@ def world_tokenizer(max_length: int = MAX_LENGTH) -> PreTrainedTokenizerFast:
 
 
 def world_text_encoder(
-    tokenizer: PreTrainedTokenizerFast, hidden_size: int = 128, layers: int = 2, heads: int = 4
+    tokenizer: PreTrainedTokenizerFast, hidden_size: int = 128, layers: int = 0, heads: int = 4
 ) -> CLIPTextModel:
-    """A randomly initialised CLIPTextModel sized for the world's captions."""
+    """A randomly initialised CLIPTextModel sized for the world's captions.
+
+    No transformer layers by default: each token's state is its word and place in the caption,
+    normalised. Trained jointly with the world UNet, one or two self-attention layers let the colour
+    word swamp every token's state, and the UNet never learns the place words (BENCHMARKS.md).
+    """
     config = CLIPTextConfig(
         vocab_size=len(tokenizer),
         hidden_size=hidden_size,
