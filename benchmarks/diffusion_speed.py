@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from genlens.generators.base_model import new_world_pipeline
+from genlens.generators.coordinates import with_coordinates
 from genlens.generators.diffusion_training import noise_batch, world_captioned_batch
 from genlens.generators.feature_controlnet import FeatureControlNet
 
@@ -28,10 +29,12 @@ def measure(config, batch: int, controlnet: bool, repeats: int = 3) -> dict:
     torch.manual_seed(0)
     channels, attention_levels = config
     pipe = new_world_pipeline(block_out_channels=channels, attention_levels=attention_levels)
-    images, captions = world_captioned_batch(batch, 0, 32)
-    ids = pipe.tokenizer(captions, padding="max_length", truncation=True, max_length=pipe.tokenizer.model_max_length,
-                         return_tensors="pt").input_ids
+    images, captions, _ = world_captioned_batch(batch, 0, 32)
+    ids = pipe.tokenizer(
+        captions, padding="max_length", truncation=True, max_length=pipe.tokenizer.model_max_length, return_tensors="pt"
+    ).input_ids
     noisy, target, t = noise_batch(pipe.scheduler, images * 2 - 1, torch.Generator().manual_seed(0))
+    noisy = with_coordinates(noisy, pipe.unet.config)
     cn = FeatureControlNet.from_base(pipe.unet, 128) if controlnet else None
     params = list(cn.parameters()) if cn else list(pipe.unet.parameters()) + list(pipe.text_encoder.parameters())
     opt = torch.optim.AdamW(params, 1e-4)
@@ -55,8 +58,12 @@ def measure(config, batch: int, controlnet: bool, repeats: int = 3) -> dict:
         pipe(captions[:16], steps=20, sampler="dpm")
     sample = 16 / (time.perf_counter() - t0)
     unet_m = sum(p.numel() for p in pipe.unet.parameters()) / 1e6
-    return {"unet_params_m": round(unet_m, 2), "controlnet": controlnet, "train_images_per_s": round(train, 1),
-            "sample_images_per_s_20_steps": round(sample, 2)}
+    return {
+        "unet_params_m": round(unet_m, 2),
+        "controlnet": controlnet,
+        "train_images_per_s": round(train, 1),
+        "sample_images_per_s_20_steps": round(sample, 2),
+    }
 
 
 def main() -> None:
