@@ -32,6 +32,7 @@ class InverterRecipe:
     layer: str
     settings: TrainSettings
     pooled: bool = False
+    feature_weight: float | None = None  # None: the pixel-space default of inversion.training
     group: str = "inverters"
 
 
@@ -192,7 +193,17 @@ def _train_shipped_inverter(recipe: InverterRecipe, settings: TrainSettings, out
     classifier = _classifier(root, recipe.classifier)
     base = load_base(_in(root, "base-diffusion") or resolve_base("world"))
     data = WorldImages(base.image_size, settings.seed)
-    inverter, card = train_inverter(classifier, recipe.layer, base, "world", data, out, settings, pooled=recipe.pooled)
+    inverter, card = train_inverter(
+        classifier,
+        recipe.layer,
+        base,
+        "world",
+        data,
+        out,
+        settings,
+        pooled=recipe.pooled,
+        feature_weight=recipe.feature_weight,
+    )
     inverter.to("cpu")
     held_out = get_task("shape").sample(64, seed=EVAL_SEED, split="test")
     summary = invert_and_measure(

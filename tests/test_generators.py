@@ -128,3 +128,17 @@ def test_denoising_loss_weights_timesteps_and_object_pixels():
     error_on_object[:, :, 3:5, 3:5] = 1.0
     weighted = denoising_loss(error_on_object, torch.zeros_like(error_on_object), t, scheduler, None, weights)
     assert weighted == pytest.approx(4 * 4 / (4 * 16 + 48))  # vs 4 / 64 unweighted
+
+
+@pytest.mark.parametrize("prediction_type", ["v_prediction", "epsilon"])
+def test_predicted_clean_undoes_the_noise_given_the_true_target(prediction_type):
+    from diffusers import DDPMScheduler
+
+    from genlens.generators.denoising_loss import predicted_clean
+    from genlens.generators.diffusion_training import noise_batch
+
+    scheduler = DDPMScheduler(beta_schedule="squaredcos_cap_v2", prediction_type=prediction_type)
+    clean = torch.rand(4, 3, 8, 8) * 2 - 1
+    noisy, target, t = noise_batch(scheduler, clean, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(predicted_clean(scheduler, noisy, target, t), clean, atol=2e-3, rtol=0)
+    assert not torch.allclose(predicted_clean(scheduler, noisy, torch.zeros_like(target), t), clean, atol=0.1)

@@ -170,6 +170,11 @@ def train_inverter_command(
     grad_accum: int = typer.Option(1, "--grad-accum"),
     lr: float = typer.Option(1e-4, "--lr"),
     checkpoint_every: int = typer.Option(500, "--checkpoint-every"),
+    feature_weight: float = typer.Option(
+        None,
+        "--feature-weight",
+        help="Weight of the feature-matching term (1 on a pixel-space base, 0 on a latent one; 0 = FeatInv's loss).",
+    ),
     random_init: bool = options.RandomInit,
     seed: int = options.Seed,
     device: str = options.Device,
@@ -201,7 +206,9 @@ def train_inverter_command(
         weight_decay=0.0,
         max_grad_norm=1.0,
     )
-    _, card = train_inverter(model, layer, pipe, base, images, out, settings, pooled=pooled)
+    _, card = train_inverter(
+        model, layer, pipe, base, images, out, settings, pooled=pooled, feature_weight=feature_weight
+    )
     emit(
         card,
         as_json,

@@ -62,3 +62,13 @@ def denoising_loss(
         w = pixel_weights.to(error.dtype).expand_as(error)
         per_sample = (error * w).flatten(1).sum(1) / w.flatten(1).sum(1)
     return (per_sample * snr_weights(scheduler, timesteps, snr_gamma)).mean()
+
+
+def predicted_clean(scheduler, noisy: torch.Tensor, prediction: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
+    """The clean sample the model's prediction implies at each sample's timestep (differentiable):
+    sqrt(a) x_t - sqrt(1 - a) v for velocity, (x_t - sqrt(1 - a) eps) / sqrt(a) for noise, a = alpha-bar."""
+    alphas = scheduler.alphas_cumprod.to(noisy.device)[timesteps].float().view(-1, *[1] * (noisy.dim() - 1))
+    signal, noise = alphas.sqrt(), (1 - alphas).sqrt()
+    if scheduler.config.prediction_type == "v_prediction":
+        return signal * noisy.float() - noise * prediction.float()
+    return (noisy.float() - noise * prediction.float()) / signal.clamp_min(1e-4)

@@ -11,7 +11,7 @@ from genlens.classifiers.classifier import Classifier
 from genlens.classifiers.training import EVAL_SEED
 from genlens.features import FeatureExtractor
 from genlens.inversion.decoder import DecoderConfig, DecoderInverter, FeatureDecoder
-from genlens.measure.fidelity import feature_cosine, topk_agreement
+from genlens.measure.fidelity import feature_cosine, relative_feature_error, topk_agreement
 from genlens.training.loop import TrainSettings, fit
 from genlens.world import get_task
 
@@ -42,8 +42,8 @@ def train_decoder(
         images, fmap = b
         recon = model(fmap)
         pixel = F.mse_loss(recon, images)
-        match = (features(recon, keep_graph=True)[layer] - fmap).flatten(1).pow(2).sum(1)
-        return pixel + feature_weight * (match / fmap.flatten(1).pow(2).sum(1).clamp_min(1e-8)).mean()
+        match = relative_feature_error(fmap, features(recon, keep_graph=True)[layer])
+        return pixel + feature_weight * match.mean()
 
     result = fit(decoder, batch, loss, settings, Path(out), description=f"train decoder {layer}")
     inverter = DecoderInverter(decoder.cpu().eval(), classifier.cpu())

@@ -12,17 +12,22 @@ from accelerate import PartialState
 from genlens.artifacts import write_artifact
 from genlens.classifiers.classifier import Classifier
 from genlens.device import resolve_device
+from genlens.errors import GenlensError
 from genlens.features import FeatureExtractor
 from genlens.generators.coordinates import with_coordinates
 from genlens.generators.denoising_loss import LossSettings, denoising_loss, object_weights
 from genlens.generators.diffusion_training import copy_module, noise_batch
 from genlens.generators.feature_controlnet import FeatureControlNet
 from genlens.generators.pipeline import WorldDiffusionPipeline
+from genlens.inversion.feature_loss import feature_matching_loss
 from genlens.inversion.inverter import PROMPT, FeatureInverter, InverterConfig
 from genlens.training.loop import TrainSettings, fit
 
 #: FeatInv drops the map and the prompt together this often, so that guidance works at sampling.
 CONDITION_DROPOUT = 0.15
+
+#: Weight of the feature-matching term (feature_loss.py) for pixel-space bases; 0 reproduces FeatInv's loss.
+FEATURE_WEIGHT = 1.0
 
 
 def train_inverter(
@@ -36,11 +41,21 @@ def train_inverter(
     pooled: bool = False,
     hidden_channels: int = 128,
     loss_settings: LossSettings | None = None,
+    feature_weight: float | None = None,
 ) -> tuple[FeatureInverter, dict]:
     """Train a FeatureControlNet for classifier's `layer` on images (and object masks, where known)
     from data.masked_batch(n, step, process); save the inverter (controlnet/, inverter.json,
-    card.json) to out and return it with its card."""
+    card.json) to out and return it with its card. feature_weight weighs the feature-matching term
+    (default FEATURE_WEIGHT on a pixel-space base, 0 on a latent one, where it would need the VAE)."""
     loss_settings = loss_settings or LossSettings()
+    if feature_weight is None:
+        feature_weight = FEATURE_WEIGHT if base.pixel_space else 0.0
+    if feature_weight < 0:
+        raise GenlensError(f"feature weight must be >= 0, got {feature_weight}")
+    if feature_weight > 0 and not base.pixel_space:
+        raise GenlensError(
+            "the feature-matching loss needs a pixel-space base (use feature weight 0 with a latent base)"
+        )
     # the process's own device under `accelerate launch` (resolve_device checks the user's choice)
     device = PartialState(cpu=resolve_device(settings.device).type == "cpu").device
     for module in (base.unet, base.text_encoder, base.vae, classifier):
@@ -84,20 +99,24 @@ def train_inverter(
         weights = None
         if masks is not None:
             weights = object_weights(masks, loss_settings.object_weight, clean.shape[-1]).to(dev)
-        return noisy, target, t, states, fmap, weights
+        return noisy, target, t, states, fmap, weights, ~drop
 
     def loss(cn, data_):
-        noisy, target, t, states, fmap, weights = data_
-        noisy = with_coordinates(noisy, base.unet.config)
-        down, mid = cn(noisy, t, encoder_hidden_states=states, controlnet_cond=fmap, return_dict=False)
+        noisy, target, t, states, fmap, weights, conditioned = data_
+        inputs = with_coordinates(noisy, base.unet.config)
+        down, mid = cn(inputs, t, encoder_hidden_states=states, controlnet_cond=fmap, return_dict=False)
         prediction = base.unet(
-            noisy,
+            inputs,
             t,
             encoder_hidden_states=states,
             down_block_additional_residuals=down,
             mid_block_additional_residual=mid,
         ).sample
-        return denoising_loss(prediction, target, t, base.scheduler, loss_settings.snr_gamma, weights)
+        total = denoising_loss(prediction, target, t, base.scheduler, loss_settings.snr_gamma, weights)
+        if feature_weight > 0:
+            match = feature_matching_loss(features, layer, base, noisy, prediction, t, fmap, conditioned, pooled)
+            total = total + feature_weight * match
+        return total
 
     result = fit(controlnet, batch, loss, settings, Path(out), description=f"train inverter {layer}")
     config = InverterConfig(classifier=classifier.spec, layer=layer, feature_shape=shape, base=base_name, pooled=pooled)
@@ -109,7 +128,7 @@ def train_inverter(
         pooled=pooled,
         base=base_name,
         feature_shape=shape,
-        loss=asdict(loss_settings),
+        loss={**asdict(loss_settings), "feature_weight": feature_weight},
     )
     save_inverter(inverter, Path(out), card)
     return inverter, card

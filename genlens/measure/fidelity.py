@@ -12,6 +12,12 @@ def feature_cosine(source: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
     return F.cosine_similarity(source.flatten(1).float(), other.flatten(1).float(), dim=1)
 
 
+def relative_feature_error(source: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
+    """(N,) squared distance between flattened maps relative to the source's squared norm (0: equal)."""
+    source, other = source.flatten(1).float(), other.flatten(1).float()
+    return (other - source).pow(2).sum(1) / source.pow(2).sum(1).clamp_min(1e-8)
+
+
 def feature_cosine_median_location(source: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
     """(N,) median over spatial locations of the per-location cosine between (N, C, H, W) maps."""
     if source.dim() != 4:

@@ -1,0 +1,36 @@
+"""Train one shipped inverter recipe with another feature-matching weight, for the ablation in BENCHMARKS.md.
+
+    python benchmarks/inverter_feature_loss.py inverters/world-cnn-layer3 0 --root DIR
+
+trains into DIR/ablation/NAME-wW with the recipe's seed and steps, on the base, probes and classifiers
+found in DIR (else the shipped ones), and prints the card; measure it with
+`genlens invert --inverter DIR/ablation/... --world 256 --samples 1 --steps 20 --json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+from genlens.defaults import RECIPES, train_one
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("name", help="an inverter recipe, e.g. inverters/world-cnn-layer3")
+    parser.add_argument("weight", type=float, help="feature-matching weight (0: FeatInv's loss)")
+    parser.add_argument("--root", type=Path, required=True)
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+    RECIPES[args.name] = replace(RECIPES[args.name], feature_weight=args.weight)
+    out = args.root / "ablation" / f"{args.name.split('/')[-1]}-w{args.weight:g}"
+    card = train_one(args.name, out, args.root, args.device)
+    shutil.rmtree(out / "checkpoints", ignore_errors=True)
+    print(json.dumps(card, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""The feature-matching term of inverter training: the classifier's features of the clean image that
+the conditioned model predicts should be those it was conditioned on.
+
+FeatInv trains on the denoising loss alone, so a layer's features steer samples only as far as the
+noise-prediction error makes them; a shape that the classifier reads from a few edge pixels is a
+small part of that error. This term measures what an inversion is judged by (as the Dosovitskiy & Brox
+decoder's feature loss does) at the cost of one classifier pass per step. Each sample's relative feature
+error is weighted by its signal level alpha-bar, since the clean image predicted from nearly pure
+noise is a blurred average that no single feature map describes."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from genlens.features import FeatureExtractor, pool
+from genlens.generators.denoising_loss import predicted_clean
+from genlens.measure.fidelity import relative_feature_error
+
+
+def feature_matching_loss(
+    features: FeatureExtractor,
+    layer: str,
+    base,
+    noisy: torch.Tensor,
+    prediction: torch.Tensor,
+    timesteps: torch.Tensor,
+    fmap: torch.Tensor,
+    conditioned: torch.Tensor,
+    pooled: bool = False,
+) -> torch.Tensor:
+    """Mean over conditioned samples of alpha-bar x relative error between the layer's features of the
+    predicted clean image and fmap (pooled vectors for a pooled inverter, which never sees the map).
+    Pixel-space bases only: the predicted sample is the image."""
+    clean = predicted_clean(base.scheduler, noisy, prediction, timesteps)
+    images = ((clean + 1) / 2).clamp(0, 1)
+    if features.input_size is not None and images.shape[-1] != features.input_size:
+        images = F.interpolate(images, size=features.input_size, mode="bilinear", antialias=True, align_corners=False)
+    predicted = features(images, keep_graph=True)[layer]
+    target = fmap
+    if pooled:
+        predicted, target = pool(predicted), pool(target)
+    error = relative_feature_error(target, predicted)
+    weights = base.scheduler.alphas_cumprod.to(error.device)[timesteps].float() * conditioned.float()
+    return (weights * error).sum() / conditioned.float().sum().clamp_min(1)
