@@ -24,10 +24,12 @@ def test_invert_list_names_every_shipped_inverter(cli):
     assert {(e["classifier"], e["layer"], e["pooled"]) for e in listed} == SHIPPED
 
 
-def test_base_model_follows_the_colour_words_of_a_caption():
-    result = caption_fidelity(load_base(resolve_base("world")), ConceptProbe.load(), n=32, steps=10)
-    assert result["accuracy"]["background_color"] >= 0.8  # chance: 0.25
-    assert result["accuracy"]["color"] >= 0.6  # the object's colour; chance: 1/7
+def test_base_model_follows_the_colour_and_place_words_of_a_caption():
+    accuracy = caption_fidelity(load_base(resolve_base("world")), ConceptProbe.load(), n=32, steps=10)["accuracy"]
+    assert accuracy["background_color"] >= 0.8  # chance: 0.25
+    assert accuracy["background_pattern"] >= 0.8  # chance: 0.2
+    assert accuracy["color"] >= 0.8  # the object's colour; chance: 1/7
+    assert accuracy["position"] >= 0.8  # the object's place; chance: 1/9
 
 
 def _invert(classifier, layer, pooled=False, n=16):
@@ -46,8 +48,13 @@ def _invert(classifier, layer, pooled=False, n=16):
     )
 
 
-def test_spatial_inverters_match_features_better_than_an_unrelated_image_and_keep_position():
-    for classifier, layer in (("world-cnn", "layer2"), ("world-cnn", "layer3")):
+def test_spatial_inverters_match_features_far_better_than_an_unrelated_image_and_keep_position():
+    # margins measured on the shipped inverters: 0.54, 0.64 and 0.57 (16 images, 10 steps)
+    for classifier, layer, margin in (
+        ("world-cnn", "layer2", 0.4),
+        ("world-cnn", "layer3", 0.5),
+        ("world-vit", "blocks.3", 0.45),
+    ):
         achieved, chance, position = _invert(classifier, layer)
-        assert achieved > chance + 0.15, (layer, achieved, chance)
-        assert position >= 0.6, (layer, position)  # chance: 1/9
+        assert achieved > chance + margin, (layer, achieved, chance)
+        assert position >= 0.8, (layer, position)  # chance: 1/9
