@@ -28,6 +28,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--object-weight", type=float, default=LossSettings.object_weight)
+    parser.add_argument("--timesteps", type=int, nargs=2, default=None, help="train on [low, high) only")
     parser.add_argument("--seed", type=int, default=22)
     parser.add_argument("--n", type=int, default=256)
     args = parser.parse_args()
@@ -43,11 +44,19 @@ def main() -> None:
         seed=args.seed,
     )
     pipe, card = train_diffusion(
-        args.out, settings, pipeline=load_base(args.base), loss_settings=LossSettings(object_weight=args.object_weight)
+        args.out,
+        settings,
+        pipeline=load_base(args.base),
+        loss_settings=LossSettings(object_weight=args.object_weight, timestep_range=args.timesteps),
     )
     fidelity = caption_fidelity(pipe, ConceptProbe.load(), n=args.n)
     accuracy = fidelity["accuracy"]
-    row = {"object_weight": args.object_weight, "steps": args.steps, "seconds": card["seconds"]}
+    row = {
+        "object_weight": args.object_weight,
+        "timesteps": args.timesteps,
+        "steps": args.steps,
+        "seconds": card["seconds"],
+    }
     print(json.dumps({**row, **accuracy}))
 
 

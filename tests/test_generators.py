@@ -142,3 +142,14 @@ def test_predicted_clean_undoes_the_noise_given_the_true_target(prediction_type)
     noisy, target, t = noise_batch(scheduler, clean, torch.Generator().manual_seed(0))
     torch.testing.assert_close(predicted_clean(scheduler, noisy, target, t), clean, atol=2e-3, rtol=0)
     assert not torch.allclose(predicted_clean(scheduler, noisy, torch.zeros_like(target), t), clean, atol=0.1)
+
+
+def test_noise_batch_draws_timesteps_from_the_range_asked_for():
+    from genlens.generators.base_model import training_scheduler
+    from genlens.generators.diffusion_training import noise_batch
+
+    clean = torch.zeros(256, 3, 4, 4)
+    _, _, everywhere = noise_batch(training_scheduler(), clean, torch.Generator().manual_seed(0))
+    _, _, middle = noise_batch(training_scheduler(), clean, torch.Generator().manual_seed(0), (150, 500))
+    assert everywhere.min() < 150 and everywhere.max() >= 500
+    assert middle.min() >= 150 and middle.max() < 500
