@@ -57,6 +57,31 @@ BASE_SETTINGS = TrainSettings(
     steps=2400, batch_size=64, lr=1e-3, warmup=100, weight_decay=0.0, max_grad_norm=1.0, checkpoint_every=100, seed=5
 )
 
+#: Its second phase: timesteps in [150, 500) only, where the object's outline is decided and the
+#: whole-schedule phase leaves the shape word barely bound (BENCHMARKS.md, "Where the base loses the shape").
+SHAPE_PHASE_SETTINGS = TrainSettings(
+    steps=1200,
+    batch_size=64,
+    lr=3e-4,
+    warmup=20,
+    schedule="constant",
+    weight_decay=0.0,
+    max_grad_norm=1.0,
+    checkpoint_every=100,
+    seed=22,
+)
+
+
+def base_phases() -> list:
+    """The shipped base's training phases."""
+    from genlens.generators.base_phases import Phase
+    from genlens.generators.denoising_loss import LossSettings
+
+    return [
+        Phase("whole-schedule", BASE_SETTINGS),
+        Phase("shape-timesteps", SHAPE_PHASE_SETTINGS, LossSettings(timestep_range=(150, 500))),
+    ]
+
 
 def _inverter_settings(seed: int) -> TrainSettings:
     return TrainSettings(
@@ -147,14 +172,15 @@ def train_one(name: str, out: Path, root: Path, device: str) -> dict:
     settings = TrainSettings(**{**settings.__dict__, "device": device})
     reproduce = f"genlens train defaults --name {name}"
     if group == "diffusion":
-        from genlens.generators.diffusion_training import save_pipeline, train_diffusion
+        from genlens.generators.base_phases import train_in_phases
+        from genlens.generators.diffusion_training import save_pipeline
         from genlens.measure.generation import caption_fidelity
         from genlens.measure.probes import ConceptProbe
 
-        pipe, card = train_diffusion(out, settings)
+        pipe, card = train_in_phases(out, base_phases(), device)
         fidelity = caption_fidelity(pipe, ConceptProbe.load(_in(root, "probes")), n=256)
         card.update(caption_probe_accuracy=fidelity["accuracy"], reproduce=reproduce)
-        save_pipeline(pipe, out, card, dtype=torch.float16)
+        save_pipeline(pipe, out, card, dtype=torch.float16)  # replaces out, the phases' folders with it
         return card
     if group == "inverters":
         return _train_shipped_inverter(recipe, settings, out, root, reproduce)
