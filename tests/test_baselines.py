@@ -95,3 +95,25 @@ def test_eval_inversion_cli_with_the_shipped_decoder(cli, tmp_path):
         "eval", "inversion", "--classifier", "world-cnn", "--layer", "layer3", "--methods", "nonsense", "--n", "4"
     )
     assert bad.returncode == 2 and "unknown method" in bad.stderr
+
+
+def test_reading_says_when_a_baseline_lead_is_not_seen_by_the_probes_and_which_is_most_natural():
+    def row(cosine, top1, shape, frechet):
+        return {
+            "feature_cosine": cosine,
+            "top1_agreement": top1,
+            "concept_retention": {"shape": shape},
+            "frechet_distance": frechet,
+        }
+
+    metrics = {
+        "reference": row(1.0, 1.0, 1.0, 0.0),
+        "chance": row(0.15, 0.2, 0.2, 0.4),
+        "featinv": row(0.8, 0.7, 0.67, 8.5),
+        "decoder": row(0.9, 1.0, 0.45, 13.1),
+        "optimization": row(0.84, 0.83, 0.9, 12.7),
+    }
+    lines = reading(metrics)
+    assert any(line.startswith("decoder's images are read as the source's class") for line in lines)
+    assert not any(line.startswith("optimization's images") for line in lines)  # the probes agree with it
+    assert any("Closest to real images" in line and "featinv" in line for line in lines)

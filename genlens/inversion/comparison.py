@@ -152,9 +152,40 @@ def reading(metrics: dict[str, dict]) -> list[str]:
             lines.append(
                 f"{best} beats featinv on {label} ({metrics[best][key]} vs {metrics['featinv'][key]})" + _why(best, key)
             )
+    lines += _second_observer(metrics, methods)
+    if methods and all(metrics[m].get("frechet_distance") is not None for m in methods):
+        closest = min(methods, key=lambda m: metrics[m]["frechet_distance"])
+        lines.append(
+            f"Closest to real images in the classifier's penultimate space: {closest} "
+            f"(Fréchet distance {metrics[closest]['frechet_distance']})."
+        )
     for m in methods:
         if metrics[m]["feature_cosine"] <= metrics["chance"]["feature_cosine"]:
             lines.append(f"{m} is no closer in feature space than an unrelated image.")
+    return lines
+
+
+def _second_observer(metrics: dict[str, dict], methods: list[str]) -> list[str]:
+    """Where a method beats featinv on the classifier's top-1 but the probes, a second model, read the
+    source's shape in its images less often than in featinv's: a lead that another observer does not see."""
+    featinv = metrics.get("featinv", {})
+    shape = (featinv.get("concept_retention") or {}).get("shape")
+    if shape is None:
+        return []
+    lines = []
+    for m in methods:
+        other = (metrics[m].get("concept_retention") or {}).get("shape")
+        if (
+            m != "featinv"
+            and other is not None
+            and metrics[m]["top1_agreement"] > featinv["top1_agreement"]
+            and other < shape
+        ):
+            lines.append(
+                f"{m}'s images are read as the source's class by the classifier more often than featinv's "
+                f"({metrics[m]['top1_agreement']} vs {featinv['top1_agreement']}) but as its shape by the probes "
+                f"less often ({other} vs {shape}): part of its lead lies in features that another model does not see."
+            )
     return lines
 
 
