@@ -141,3 +141,14 @@ def test_permute_bad_inputs_are_one_line_errors_with_exit_2(cli, tmp_path):
     not_a_pipeline.mkdir()
     (not_a_pipeline / "model_index.json").write_text("{}")
     _one_line_error(permute(rows, generator=str(not_a_pipeline)))
+
+
+def test_demo_sentence_does_not_blame_the_layer_for_what_the_base_cannot_draw():
+    from genlens.cli.demo import _keeps_sentence
+
+    retention = {"shape": 0.3, "color": 0.2, "position": 1.0}
+    plain = _keeps_sentence(retention)
+    assert plain == "This layer keeps position and discards shape, color."
+    aware = _keeps_sentence(retention, {"shape": 0.26, "color": 0.99, "position": 0.98})
+    assert aware.startswith("This layer keeps position and discards color.")
+    assert "draws shape poorly (caption read-back 0.26)" in aware

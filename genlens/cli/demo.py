@@ -58,7 +58,7 @@ def _inversion_section(report: HtmlReport, out: Path, seed: int, device, n: int 
         )
         if summary["concept_retention"]:
             report.table(["concept retained", "share"], [[c, v] for c, v in summary["concept_retention"].items()])
-            report.paragraph(_keeps_sentence(summary["concept_retention"]))
+            report.paragraph(_keeps_sentence(summary["concept_retention"], _base_read_back(inverter)))
     return summaries
 
 
@@ -75,12 +75,39 @@ def _rows_image(folder: Path, n: int):
     return canvas
 
 
-def _keeps_sentence(retention: dict[str, float]) -> str:
-    kept = [c.replace("_", " ") for c, v in retention.items() if v >= 0.9]
-    lost = [c.replace("_", " ") for c, v in retention.items() if v < 0.6]
-    return f"This layer keeps {', '.join(kept) or 'no concept reliably'}" + (
-        f" and discards {', '.join(lost)}." if lost else "."
+def _keeps_sentence(retention: dict[str, float], drawn: dict[str, float] | None = None) -> str:
+    """What the layer keeps (retained >= 0.9) and discards (< 0.6). A concept that the base model itself
+    draws from a caption less than 90% of the time (drawn: its caption read-back) is not called
+    discarded: a low share then shows the base's limit, not the layer's."""
+    drawn = drawn or {}
+    kept = [c for c, v in retention.items() if v >= 0.9]
+    low = [c for c, v in retention.items() if v < 0.6]
+    undrawn = [c for c in low if drawn.get(c, 1.0) < 0.9]
+    lost = [c for c in low if c not in undrawn]
+    sentence = f"This layer keeps {_names(kept) or 'no concept reliably'}" + (
+        f" and discards {_names(lost)}." if lost else "."
     )
+    if undrawn:
+        figures = ", ".join(f"{drawn[c]:.2f}" for c in undrawn)
+        sentence += (
+            f" The base model draws {_names(undrawn)} poorly (caption read-back {figures}), so the low share of "
+            f"{_names(undrawn)} here does not show whether the layer keeps it."
+        )
+    return sentence
+
+
+def _names(concepts: list[str]) -> str:
+    return ", ".join(c.replace("_", " ") for c in concepts)
+
+
+def _base_read_back(inverter) -> dict[str, float]:
+    """The inverter's base model's caption read-back per concept, from its card ({} when unknown)."""
+    import json
+
+    from genlens.inversion.inverter import resolve_base
+
+    card = Path(resolve_base(inverter.config.base)) / "card.json"
+    return json.loads(card.read_text()).get("caption_probe_accuracy", {}) if card.is_file() else {}
 
 
 @app.command("demo")
