@@ -81,7 +81,8 @@ def bench_depict(
 ) -> dict:
     """Pearson correlation between caption-space importances and the standardised coefficients of
     `tasks` bottleneck tasks y = w . c(x), w ~ U[0, 1]^6, averaged over tasks, with a bootstrap
-    interval over tasks; also the oracle that permutes the predicted concepts directly.
+    interval over tasks; also the oracle that permutes the predicted concepts of the real images
+    directly, as often as DEPICT permutes each concept.
 
     With cache (the default) the tasks share one set of generated images (they permute the same
     table); without, each task generates its own, which is what the cache saves."""
@@ -136,10 +137,13 @@ def bench_depict(
         pearsons.append(np.corrcoef(drops, gt)[0, 1])
         base_real = roc_auc_score(y, c_real @ w)
         oracle_drops = []
-        for j in range(6):
-            shuffled = c_real.copy()
-            shuffled[:, j] = np.random.default_rng([seed, 3, k, j]).permutation(shuffled[:, j])
-            oracle_drops.append(base_real - roc_auc_score(y, shuffled @ w))
+        for j in range(6):  # as many permutations as DEPICT's, so that the two differ only in where they permute
+            drop = []
+            for r in range(repeats):
+                shuffled = c_real.copy()
+                shuffled[:, j] = np.random.default_rng([seed, 3, k, j, r]).permutation(shuffled[:, j])
+                drop.append(base_real - roc_auc_score(y, shuffled @ w))
+            oracle_drops.append(np.mean(drop))
         oracle.append(np.corrcoef(oracle_drops, gt)[0, 1])
     pearsons, oracle = np.asarray(pearsons), np.asarray(oracle)
     boot = np.random.default_rng([seed, 4]).choice(pearsons, (bootstrap, len(pearsons))).mean(1)
