@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--object-weight", type=float, default=LossSettings.object_weight)
     parser.add_argument("--timesteps", type=int, nargs=2, default=None, help="train on [low, high) only")
+    parser.add_argument("--range-share", type=float, default=1.0, help="share of samples from --timesteps")
     parser.add_argument("--seed", type=int, default=22)
     parser.add_argument("--n", type=int, default=256)
     args = parser.parse_args()
@@ -47,13 +48,16 @@ def main() -> None:
         args.out,
         settings,
         pipeline=load_base(args.base),
-        loss_settings=LossSettings(object_weight=args.object_weight, timestep_range=args.timesteps),
+        loss_settings=LossSettings(
+            object_weight=args.object_weight, timestep_range=args.timesteps, range_share=args.range_share
+        ),
     )
     fidelity = caption_fidelity(pipe, ConceptProbe.load(), n=args.n)
     accuracy = fidelity["accuracy"]
     row = {
         "object_weight": args.object_weight,
         "timesteps": args.timesteps,
+        "range_share": args.range_share,
         "steps": args.steps,
         "seconds": card["seconds"],
     }

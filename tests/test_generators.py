@@ -153,6 +153,9 @@ def test_noise_batch_draws_timesteps_from_the_range_asked_for():
     _, _, middle = noise_batch(training_scheduler(), clean, torch.Generator().manual_seed(0), (150, 500))
     assert everywhere.min() < 150 and everywhere.max() >= 500
     assert middle.min() >= 150 and middle.max() < 500
+    _, _, mixed = noise_batch(training_scheduler(), clean, torch.Generator().manual_seed(0), (150, 500), 0.5)
+    inside = ((mixed >= 150) & (mixed < 500)).float().mean()
+    assert 0.5 < inside < 0.85  # half from the range, and a third of the other half lands there too
 
 
 def test_base_trains_in_phases_each_from_the_last_and_reloads_finished_ones(tmp_path):

@@ -21,6 +21,7 @@ class LossSettings:
     snr_gamma: float | None = None
     object_weight: float = 3.0
     timestep_range: tuple[int, int] | None = None  # train on timesteps in [low, high) only; all when None
+    range_share: float = 1.0  # the share of samples drawn from timestep_range, the rest from the whole schedule
 
 
 def snr_weights(scheduler, timesteps: torch.Tensor, gamma: float | None) -> torch.Tensor:

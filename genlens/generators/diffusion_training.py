@@ -26,15 +26,20 @@ class TextToImage(nn.Module):
         self.unet, self.text_encoder = unet, text_encoder
 
 
-def noise_batch(scheduler, clean: torch.Tensor, generator: torch.Generator, timestep_range=None):
+def noise_batch(scheduler, clean: torch.Tensor, generator: torch.Generator, timestep_range=None, range_share=1.0):
     """(noisy, target, timesteps) for clean samples, drawn from generator so a step is reproducible;
-    timesteps uniform over the schedule, or over [low, high) when timestep_range is given.
+    timesteps uniform over the schedule, or over [low, high) when timestep_range is given (for a
+    range_share of the samples, the rest over the whole schedule).
 
     The target is what the scheduler's model predicts: the noise, or the velocity for v-prediction.
     """
     low, high = timestep_range or (0, scheduler.config.num_train_timesteps)
     noise = torch.randn(clean.shape, generator=generator).to(clean.device)
-    timesteps = torch.randint(low, high, (len(clean),), generator=generator).to(clean.device)
+    timesteps = torch.randint(low, high, (len(clean),), generator=generator)
+    if timestep_range is not None and range_share < 1:
+        anywhere = torch.randint(0, scheduler.config.num_train_timesteps, (len(clean),), generator=generator)
+        timesteps = torch.where(torch.rand(len(clean), generator=generator) < range_share, timesteps, anywhere)
+    timesteps = timesteps.to(clean.device)
     noisy = scheduler.add_noise(clean, noise, timesteps)
     if scheduler.config.prediction_type == "v_prediction":
         return noisy, scheduler.get_velocity(clean, noise, timesteps), timesteps
@@ -78,7 +83,9 @@ def train_diffusion(
         ids = tokenizer(
             captions, padding="max_length", truncation=True, max_length=tokenizer.model_max_length, return_tensors="pt"
         ).input_ids
-        noisy, target, t = noise_batch(scheduler, images * 2 - 1, g, loss_settings.timestep_range)
+        noisy, target, t = noise_batch(
+            scheduler, images * 2 - 1, g, loss_settings.timestep_range, loss_settings.range_share
+        )
         return noisy.to(device), target.to(device), t.to(device), ids.to(device), weights.to(device)
 
     def loss(m, data):
