@@ -46,8 +46,15 @@ def load_image(path: Path | str, size: int) -> torch.Tensor:
     image = torch.from_numpy(array).permute(2, 0, 1)
     if image.shape[1:] != (size, size):
         warn(f"{path}: resizing {image.shape[2]}x{image.shape[1]} to the model's {size}x{size}")
-        image = F.interpolate(image[None], size=(size, size), mode="bilinear", antialias=True, align_corners=False)[0]
+        image = resize(image[None], size)[0]
     return image.clamp(0, 1)
+
+
+def resize(images: torch.Tensor, size: int | None) -> torch.Tensor:
+    """(N, C, H, W) images at size x size (bilinear, antialiased); as given when already that size or size is None."""
+    if size is None or images.shape[-2:] == (size, size):
+        return images
+    return F.interpolate(images, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
 
 
 def image_paths(paths: list[Path]) -> list[Path]:

@@ -11,10 +11,10 @@ noise is a blurred average that no single feature map describes."""
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from genlens.features import FeatureExtractor, pool
 from genlens.generators.denoising_loss import predicted_clean
+from genlens.images import resize
 from genlens.measure.fidelity import relative_feature_error
 
 
@@ -34,9 +34,7 @@ def feature_matching_loss(
     Pixel-space bases only: the predicted sample is the image."""
     clean = predicted_clean(base.scheduler, noisy, prediction, timesteps)
     images = ((clean + 1) / 2).clamp(0, 1)
-    if features.input_size is not None and images.shape[-1] != features.input_size:
-        images = F.interpolate(images, size=features.input_size, mode="bilinear", antialias=True, align_corners=False)
-    predicted = features(images, keep_graph=True)[layer]
+    predicted = features(resize(images, features.input_size), keep_graph=True)[layer]
     target = fmap
     if pooled:
         predicted, target = pool(predicted), pool(target)

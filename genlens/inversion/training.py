@@ -6,7 +6,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from accelerate import PartialState
 
 from genlens.artifacts import write_artifact
@@ -19,6 +18,7 @@ from genlens.generators.denoising_loss import LossSettings, denoising_loss, obje
 from genlens.generators.diffusion_training import copy_module, noise_batch
 from genlens.generators.feature_controlnet import FeatureControlNet
 from genlens.generators.pipeline import WorldDiffusionPipeline
+from genlens.images import resize
 from genlens.inversion.feature_loss import feature_matching_loss
 from genlens.inversion.inverter import PROMPT, FeatureInverter, InverterConfig
 from genlens.training.loop import TrainSettings, fit
@@ -82,14 +82,7 @@ def train_inverter(
         images, masks = data.masked_batch(settings.batch_size, step, process)
         images = images.to(dev)
         with torch.no_grad():
-            cls_in = (
-                images
-                if images.shape[-1] == classifier.input_size
-                else F.interpolate(
-                    images, size=classifier.input_size, mode="bilinear", antialias=True, align_corners=False
-                )
-            )
-            fmap = features(cls_in)[layer]
+            fmap = features(resize(images, classifier.input_size))[layer]
             clean = base.encode_images(images)
         g = torch.Generator().manual_seed(step * 7919 + process)
         noisy, target, t = noise_batch(base.scheduler, clean, g)
