@@ -1,5 +1,6 @@
 """The classical inversion baselines and the comparison that measures every method alike."""
 
+import pytest
 import torch
 
 from genlens.classifiers.loader import load_classifier
@@ -90,6 +91,8 @@ def test_eval_inversion_cli_with_the_shipped_decoder(cli, tmp_path):
     assert set(methods) == {"reference", "chance", "decoder"}
     assert methods["decoder"]["feature_cosine"] > methods["chance"]["feature_cosine"] + 0.3
     assert methods["decoder"]["diversity"] == 0.0  # deterministic
+    assert result["observer"] == "world-vit" and methods["reference"]["observer_agreement"] == 1.0
+    assert methods["chance"]["observer_agreement"] < 0.6
     assert (tmp_path / "r" / "report.html").exists() and result["reading"]
     bad = cli(
         "eval", "inversion", "--classifier", "world-cnn", "--layer", "layer3", "--methods", "nonsense", "--n", "4"
@@ -117,3 +120,40 @@ def test_reading_says_when_a_baseline_lead_is_not_seen_by_the_probes_and_which_i
     assert any(line.startswith("decoder's images are read as the source's class") for line in lines)
     assert not any(line.startswith("optimization's images") for line in lines)  # the probes agree with it
     assert any("Closest to real images" in line and "featinv" in line for line in lines)
+
+
+def test_reading_names_a_lead_the_observer_classifier_does_not_see():
+    def row(top1, observed):
+        return {
+            "feature_cosine": 0.5,
+            "top1_agreement": top1,
+            "observer_agreement": observed,
+            "concept_retention": None,
+        }
+
+    metrics = {
+        "reference": row(1.0, 1.0),
+        "chance": row(0.2, 0.2),
+        "featinv": row(0.7, 0.52),
+        "featinv-steered": row(1.0, 0.5),
+        "decoder": row(0.9, 0.8),
+    }
+    lines = reading(metrics)
+    assert any(line.startswith("featinv-steered's images") and "observer classifier" in line for line in lines)
+    assert not any(line.startswith("decoder's images") for line in lines)  # the observer agrees with its lead
+    assert any("observer" in line and "decoder's images (0.8" in line for line in lines)
+
+
+def test_observer_agreement_and_its_choice():
+    from genlens.errors import GenlensError
+    from genlens.measure.observer import load_observer, observer_agreement
+
+    observer = load_observer("auto", "world-cnn")
+    assert observer.spec == "world-vit" and load_observer("none", "world-cnn") is None
+    assert load_observer("auto", "timm:resnet18") is None
+    with pytest.raises(GenlensError, match="another classifier"):
+        load_observer("world-cnn", "world-cnn")
+    sample = _held_out(16)
+    assert observer_agreement(observer, sample.images, sample.images).mean() == 1.0
+    shuffled = observer_agreement(observer, sample.images, sample.images.roll(1, 0)).mean()
+    assert shuffled < 0.6

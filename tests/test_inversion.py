@@ -186,3 +186,32 @@ def test_feature_matching_term_is_zero_for_the_true_image_and_skips_dropped_samp
 def test_feature_weight_defaults_by_base_space_and_is_recorded(world_setup):
     _, card = world_setup
     assert card["loss"]["feature_weight"] == 1.0
+
+
+def test_identity_steering_leaves_sampling_unchanged_and_feature_steering_closes_the_gap(world_setup):
+    from genlens.inversion.feature_steering import FeatureSteering, feature_steer
+    from genlens.measure.fidelity import relative_feature_error
+
+    inv = FeatureInverter.load(world_setup[0] / "inv")
+    images = torch.rand(4, 3, 32, 32)
+    maps = inv.feature_maps(images)
+    plain = inv.invert_maps(maps, steps=4, seed=1)[:, 0]
+    for velocity in (True, False):
+        inv.base.scheduler.register_to_config(prediction_type="v_prediction" if velocity else "epsilon")
+        unsteered = inv.invert_maps(maps, steps=4, seed=1)[:, 0]
+        identity = inv.base(["x"] * 4, steps=4, generator=torch.Generator().manual_seed(1), steer=lambda c, t: c)
+        plain_text = inv.base(["x"] * 4, steps=4, generator=torch.Generator().manual_seed(1))
+        torch.testing.assert_close(identity, plain_text, atol=1e-5, rtol=0)
+        steered = inv.invert_maps(maps, steps=4, seed=1, steering=FeatureSteering(0.05, 8))[:, 0]
+        before = relative_feature_error(maps, inv.feature_maps(unsteered)).mean()
+        after = relative_feature_error(maps, inv.feature_maps(steered)).mean()
+        assert after < 0.9 * before
+    steer = feature_steer(inv.features, "layer2", maps, FeatureSteering(0.02, 20))
+    start = torch.rand(4, 3, 32, 32) - 0.5
+    images_of = lambda x: ((x + 1) / 2).clamp(0, 1)  # noqa: E731
+    before = relative_feature_error(maps, inv.feature_maps(images_of(start))).mean()
+    after = relative_feature_error(maps, inv.feature_maps(images_of(steer(start, 500)))).mean()
+    assert after < 0.5 * before
+    assert FeatureSteering().active is False
+    torch.testing.assert_close(inv.invert_maps(maps, steps=4, seed=1, steering=FeatureSteering())[:, 0], unsteered)
+    assert plain.shape == unsteered.shape

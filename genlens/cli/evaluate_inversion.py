@@ -25,6 +25,9 @@ def eval_inversion(
     samples: int = typer.Option(1, "--samples", help="Samples per image."),
     steps: int = typer.Option(20, "--steps"),
     sampler: str = typer.Option("dpm", "--sampler", help="dpm (DPM-Solver++) or ddim."),
+    observer: str = typer.Option(
+        "auto", "--observer", help="Classifier that reads sources and samples independently (auto, none or a spec)."
+    ),
     report: Path = typer.Option(None, "--report", help="Folder for report.html."),
     overwrite: bool = options.Overwrite,
     seed: int = options.Seed,
@@ -38,6 +41,7 @@ def eval_inversion(
     from genlens.images import load_images
     from genlens.inversion.comparison import compare, reading
     from genlens.inversion.methods import load_method
+    from genlens.measure.observer import load_observer
     from genlens.measure.probes import ConceptProbe
     from genlens.world import get_task
 
@@ -50,6 +54,7 @@ def eval_inversion(
     model = load_classifier(classifier, device=dev)
     FeatureExtractor(model, [layer])  # an unknown layer fails here, before anything loads
     loaded = {name: load_method(name, model, layer, dev) for name in names}
+    watcher = load_observer(observer, classifier, dev)
     size = model.input_size
     records, probes = None, None
     if images:
@@ -62,7 +67,18 @@ def eval_inversion(
         sources, records, probes = held_out.images, held_out.records, ConceptProbe.load()
         unrelated = get_task("shape").sample(n, seed=EVAL_SEED + seed + 1, split="test", size=size).images
     metrics, outcomes = compare(
-        model, layer, loaded, sources, unrelated, samples, seed, records, probes, steps=steps, sampler=sampler
+        model,
+        layer,
+        loaded,
+        sources,
+        unrelated,
+        samples,
+        seed,
+        records,
+        probes,
+        observer=watcher,
+        steps=steps,
+        sampler=sampler,
     )
     result = {
         "classifier": classifier,
@@ -71,6 +87,7 @@ def eval_inversion(
         "samples": samples,
         "steps": steps,
         "sampler": sampler,
+        "observer": getattr(watcher, "spec", None),
         "methods": metrics,
         "reading": reading(metrics),
     }
@@ -87,6 +104,7 @@ def _print_table(result: dict) -> None:
         "feature_cosine_median_location",
         "top1_agreement",
         "top5_agreement",
+        "observer_agreement",
         "ssim",
         "psnr",
         "frechet_distance",
@@ -95,6 +113,6 @@ def _print_table(result: dict) -> None:
     )
     print("method".ljust(16) + "".join(k[:14].rjust(16) for k in keys))
     for name, m in result["methods"].items():
-        print(name.ljust(16) + "".join(f"{m[k]:16}" for k in keys))
+        print(name.ljust(16) + "".join(f"{m[k] if m[k] is not None else '-':>16}" for k in keys))
     for line in result["reading"]:
         print(line)

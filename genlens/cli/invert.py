@@ -23,6 +23,12 @@ def invert_command(
     steps: int = typer.Option(20, "--steps"),
     sampler: str = typer.Option("dpm", "--sampler", help="dpm (DPM-Solver++) or ddim."),
     guidance: float = typer.Option(1.75, "--guidance", help="Classifier-free guidance scale (FeatInv: 1.75)."),
+    steer: float = typer.Option(
+        0.0, "--steer", help="Feature steering strength (0: off, FeatInv's sampler; 0.005 as in BENCHMARKS.md)."
+    ),
+    observer: str = typer.Option(
+        "auto", "--observer", help="Classifier that reads sources and samples independently (auto, none or a spec)."
+    ),
     out: Path = typer.Option(None, "--out", help="Folder for grids/, results.jsonl and summary.json."),
     list_: bool = typer.Option(False, "--list", help="List the shipped inverters and exit."),
     overwrite: bool = options.Overwrite,
@@ -49,8 +55,10 @@ def invert_command(
     from genlens.classifiers.training import EVAL_SEED
     from genlens.device import resolve_device
     from genlens.images import load_images
+    from genlens.inversion.feature_steering import FeatureSteering
     from genlens.inversion.inverter import FeatureInverter
     from genlens.inversion.run import invert_and_measure
+    from genlens.measure.observer import load_observer
     from genlens.measure.probes import ConceptProbe
     from genlens.world import get_task
 
@@ -64,9 +72,10 @@ def invert_command(
         inverter = find_inverter(classifier, layer, pooled)
     if (world is None) == (not images):
         raise GenlensError("give exactly one of --world N and --images PATH")
-    if samples < 1 or steps < 1:
-        raise GenlensError("--samples and --steps must be at least 1")
-    inv = FeatureInverter.load(inverter, device=resolve_device(device))
+    if samples < 1 or steps < 1 or steer < 0:
+        raise GenlensError("--samples and --steps must be at least 1, --steer at least 0")
+    dev = resolve_device(device)
+    inv = FeatureInverter.load(inverter, device=dev)
     if layer is not None and layer != inv.config.layer:
         raise GenlensError(f"the inverter in {inverter} was trained for layer {inv.config.layer}, not {layer}")
     records, probes = None, None
@@ -75,6 +84,20 @@ def invert_command(
         batch, records, probes = sample.images, sample.records, ConceptProbe.load()
     else:
         batch = load_images(images, inv.classifier.input_size)
-    summary = invert_and_measure(inv, batch, out, records, samples, steps, sampler, guidance, seed, probes=probes)
+    watcher = load_observer(observer, inv.config.classifier, dev)
+    summary = invert_and_measure(
+        inv,
+        batch,
+        out,
+        records,
+        samples,
+        steps,
+        sampler,
+        guidance,
+        seed,
+        probes=probes,
+        observer=watcher,
+        steering=FeatureSteering(strength=steer),
+    )
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     emit(summary, as_json)

@@ -8,6 +8,7 @@ from typing import Callable
 import torch
 from diffusers import DiffusionPipeline
 
+from genlens.errors import GenlensError
 from genlens.generators.coordinates import with_coordinates
 from genlens.generators.samplers import sampling_scheduler
 
@@ -70,6 +71,7 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         guidance: float = 1.0,
         generator: torch.Generator | list[torch.Generator] | None = None,
         residuals: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple] | None = None,
+        steer: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
         progress: bool = False,
     ) -> torch.Tensor:
         """Sample one image per prompt; returns (N, 3, S, S) floats in [0, 1].
@@ -78,7 +80,8 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         A list of generators, one per prompt, makes each image depend on its own generator only.
         residuals(sample, t, text_states, unconditional) returns a ControlNet's
         (down_block_additional_residuals, mid_block_additional_residual) for that call; None runs the
-        plain text-conditioned model.
+        plain text-conditioned model. steer(clean, t) returns a corrected version of each step's
+        predicted clean sample (in [-1, 1] pixels), and the step proceeds from the correction.
         """
         device = self.unet.device
         scheduler = sampling_scheduler(self.scheduler.config, sampler, self.pixel_space)
@@ -99,8 +102,23 @@ class WorldDiffusionPipeline(DiffusionPipeline):
             if uncond is not None:
                 unconditional = self._predict(x, t, uncond, residuals, unconditional=True)
                 prediction = unconditional + guidance * (prediction - unconditional)
+            if steer is not None:
+                prediction = self._steered(scheduler, sample, t, prediction, steer)
             sample = scheduler.step(prediction, t, sample).prev_sample
         return self.decode_samples(sample)
+
+    def _steered(self, scheduler, sample, t, prediction, steer) -> torch.Tensor:
+        """The model output whose predicted clean sample is steer's correction of the model's own."""
+        if not self.pixel_space:
+            raise GenlensError("steering the predicted clean image needs a pixel-space model")
+        alpha = scheduler.alphas_cumprod.to(sample.device)[t].float()
+        signal, noise_level = alpha.sqrt(), (1 - alpha).sqrt()
+        x, output = sample.float(), prediction.float()
+        velocity = scheduler.config.prediction_type == "v_prediction"
+        clean = signal * x - noise_level * output if velocity else (x - noise_level * output) / signal
+        clean = steer(clean, t)
+        noise = (x - signal * clean) / noise_level
+        return (signal * noise - noise_level * clean if velocity else noise).to(prediction.dtype)
 
     def _predict(self, x, t, states, residuals, unconditional: bool) -> torch.Tensor:
         extra = {}

@@ -17,6 +17,7 @@ from genlens.measure.fidelity import (
     topk_agreement,
 )
 from genlens.measure.image_quality import FeatureSpace, frechet_distance, psnr, ssim
+from genlens.measure.observer import observer_agreement
 from genlens.progress import progress_bar
 
 #: The bounds every metric is read against; not inversion methods.
@@ -76,6 +77,7 @@ def measure(
     space: FeatureSpace,
     truth: list[dict] | None = None,
     probes=None,
+    observer=None,
 ) -> dict:
     """The comparison's metrics for one method's samples against their sources (see README)."""
     n, k = outcome.samples.shape[:2]
@@ -94,6 +96,7 @@ def measure(
         "feature_cosine_median_location": _r(feature_cosine_median_location(src_maps, gen_maps).mean()),
         "top1_agreement": _r(topk_agreement(src_logits, gen_logits, 1).mean()),
         "top5_agreement": _r(topk_agreement(src_logits, gen_logits, 5).mean()),
+        "observer_agreement": _r(observer_agreement(observer, sources, flat).mean()) if observer is not None else None,
         "concept_retention": {c: _r(v) for c, v in retention.items()} if retention else None,
         "ssim": _r(ssim(sources, flat).mean()),
         "psnr": _r(psnr(sources, flat).mean()),
@@ -117,6 +120,7 @@ def compare(
     seed: int = 0,
     records: list[dict] | None = None,
     probes=None,
+    observer=None,
     **sampling,
 ) -> tuple[dict, dict[str, Outcome]]:
     """Run and measure every method on images, plus `reference` (the sources themselves) and `chance`
@@ -131,7 +135,9 @@ def compare(
     outcomes.update(run_methods(methods, maps, samples, seed, **sampling))
     truth = [probe_truth(r) for r in records] if records is not None else None
     space = penultimate_space(classifier)
-    metrics = {name: measure(o, images, classifier, layer, space, truth, probes) for name, o in outcomes.items()}
+    metrics = {
+        name: measure(o, images, classifier, layer, space, truth, probes, observer) for name, o in outcomes.items()
+    }
     return metrics, outcomes
 
 
@@ -153,6 +159,14 @@ def reading(metrics: dict[str, dict]) -> list[str]:
                 f"{best} beats featinv on {label} ({metrics[best][key]} vs {metrics['featinv'][key]})" + _why(best, key)
             )
     lines += _second_observer(metrics, methods)
+    observed = [m for m in methods if metrics[m].get("observer_agreement") is not None]
+    if observed:
+        best = max(observed, key=lambda m: metrics[m]["observer_agreement"])
+        lines.append(
+            f"Read by the observer, a classifier of another architecture, the source's class shows most in "
+            f"{best}'s images ({metrics[best]['observer_agreement']}; unrelated images: "
+            f"{metrics['chance']['observer_agreement']})."
+        )
     if methods and all(metrics[m].get("frechet_distance") is not None for m in methods):
         closest = min(methods, key=lambda m: metrics[m]["frechet_distance"])
         lines.append(
@@ -166,25 +180,31 @@ def reading(metrics: dict[str, dict]) -> list[str]:
 
 
 def _second_observer(metrics: dict[str, dict], methods: list[str]) -> list[str]:
-    """Where a method beats featinv on the classifier's top-1 but the probes, a second model, read the
-    source's shape in its images less often than in featinv's: a lead that another observer does not see."""
-    featinv = metrics.get("featinv", {})
-    shape = (featinv.get("concept_retention") or {}).get("shape")
-    if shape is None:
+    """Where a method beats featinv on the classifier's top-1 but an independent reader (the observer
+    classifier, or the probes reading shape) sees the source in its images less often than in featinv's:
+    a lead that another model does not see."""
+    featinv = metrics.get("featinv")
+    if featinv is None:
         return []
+    readers = (
+        ("by the observer classifier", lambda m: m.get("observer_agreement")),
+        ("as its shape by the probes", lambda m: (m.get("concept_retention") or {}).get("shape")),
+    )
     lines = []
     for m in methods:
-        other = (metrics[m].get("concept_retention") or {}).get("shape")
-        if (
-            m != "featinv"
-            and other is not None
-            and metrics[m]["top1_agreement"] > featinv["top1_agreement"]
-            and other < shape
-        ):
+        if m == "featinv" or metrics[m]["top1_agreement"] <= featinv["top1_agreement"]:
+            continue
+        unseen = [
+            f"{how} less often ({read(metrics[m])} vs {read(featinv)})"
+            for how, read in readers
+            if read(metrics[m]) is not None and read(featinv) is not None and read(metrics[m]) < read(featinv)
+        ]
+        if unseen:
             lines.append(
                 f"{m}'s images are read as the source's class by the classifier more often than featinv's "
-                f"({metrics[m]['top1_agreement']} vs {featinv['top1_agreement']}) but as its shape by the probes "
-                f"less often ({other} vs {shape}): part of its lead lies in features that another model does not see."
+                f"({metrics[m]['top1_agreement']} vs {featinv['top1_agreement']}) but "
+                + " and ".join(unseen)
+                + ": part of its lead lies in features that another model does not see."
             )
     return lines
 
@@ -192,6 +212,8 @@ def _second_observer(metrics: dict[str, dict], methods: list[str]) -> list[str]:
 def _why(method: str, key: str) -> str:
     if method == "optimization":
         return ": it optimises the feature match directly, so its images can match features without looking natural."
+    if method == "featinv-steered":
+        return ": it moves every sampling step's image along the classifier's gradient, by amounts too small to see."
     if method == "decoder":
         return ": it regresses to the mean image of a map, trading diversity for a closer average."
     return "."

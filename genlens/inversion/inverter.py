@@ -14,6 +14,7 @@ from genlens.errors import GenlensError
 from genlens.features import FeatureExtractor
 from genlens.generators.feature_controlnet import FeatureControlNet
 from genlens.generators.pipeline import WorldDiffusionPipeline
+from genlens.inversion.feature_steering import FeatureSteering, feature_steer
 
 #: FeatInv's fixed training prompt.
 PROMPT = "a high-quality, detailed, and professional image"
@@ -109,10 +110,12 @@ class FeatureInverter:
         sampler: str = "dpm",
         guidance: float = 1.75,
         seed: int = 0,
+        steering: FeatureSteering | None = None,
         progress: bool = False,
     ) -> torch.Tensor:
         """(N, samples, 3, S, S) images in [0, 1] sampled for each map; the map conditions both the
-        prompted and the empty-prompt branch of guidance, as in FeatInv."""
+        prompted and the empty-prompt branch of guidance, as in FeatInv. steering (off by default)
+        also moves each step's predicted clean image towards the map through the classifier."""
         self.check_maps(fmaps)
         self.controlnet.eval()
         cond = fmaps.to(self.device).repeat_interleave(samples, 0)
@@ -123,6 +126,9 @@ class FeatureInverter:
             )
             return down, mid
 
+        steer = None
+        if steering is not None and steering.active:
+            steer = feature_steer(self.features, self.config.layer, cond, steering, pooled=self.config.pooled)
         generator = torch.Generator().manual_seed(seed)
         images = self.base(
             [self.config.prompt] * len(cond),
@@ -131,6 +137,7 @@ class FeatureInverter:
             guidance=guidance,
             generator=generator,
             residuals=residuals,
+            steer=steer,
             progress=progress,
         )
         return images.view(len(fmaps), samples, *images.shape[1:]).cpu()

@@ -7,7 +7,17 @@ from pathlib import Path
 
 from genlens.errors import GenlensError
 
-METHODS = ("featinv", "featinv-pooled", "optimization", "decoder")
+METHODS = ("featinv", "featinv-pooled", "featinv-steered", "optimization", "decoder")
+
+
+class SteeredInverter:
+    """FeatInv sampled with feature steering (feature_steering.MEASURED): same call shape as the others."""
+
+    def __init__(self, inverter, steering):
+        self.inverter, self.steering = inverter, steering
+
+    def invert_maps(self, maps, **kwargs):
+        return self.inverter.invert_maps(maps, steering=self.steering, **kwargs)
 
 
 def decoders_root() -> Path:
@@ -28,13 +38,15 @@ def find_decoder(classifier: str, layer: str) -> Path:
 def load_method(name: str, classifier, layer: str, device="cpu"):
     """The method `name` for the loaded classifier's `layer` (shipped inverters and decoders)."""
     from genlens.inversion.decoder import DecoderInverter
+    from genlens.inversion.feature_steering import MEASURED
     from genlens.inversion.inverter import FeatureInverter
     from genlens.inversion.optimization import OptimizationInverter
     from genlens.inversion.registry import find_inverter
 
-    if name in ("featinv", "featinv-pooled"):
+    if name in ("featinv", "featinv-pooled", "featinv-steered"):
         folder = find_inverter(classifier.spec, layer, pooled=name == "featinv-pooled")
-        return FeatureInverter.load(folder, device=device, classifier=classifier)
+        inverter = FeatureInverter.load(folder, device=device, classifier=classifier)
+        return SteeredInverter(inverter, MEASURED) if name == "featinv-steered" else inverter
     if name == "optimization":
         return OptimizationInverter(classifier, layer)
     if name == "decoder":

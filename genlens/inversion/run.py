@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
+from genlens.inversion.feature_steering import FeatureSteering
 from genlens.inversion.inverter import FeatureInverter
 from genlens.measure.fidelity import (
     concept_retention,
@@ -15,6 +17,7 @@ from genlens.measure.fidelity import (
     feature_cosine,
     topk_agreement,
 )
+from genlens.measure.observer import observer_agreement
 from genlens.progress import progress_bar
 from genlens.report.html import image_grid
 
@@ -31,16 +34,18 @@ def invert_and_measure(
     seed: int = 0,
     batch_size: int = 64,
     probes=None,
+    observer=None,
+    steering: FeatureSteering | None = None,
 ) -> dict:
     """Invert images, write out/grids/NNNNN.png (source | samples) and out/results.jsonl, return the summary.
 
     With world records, concept retention compares the probes' reading of each sample with the
-    source's true concepts.
+    source's true concepts. With an observer (a classifier), the summary adds its top-1 agreement.
     """
     out = Path(out)
     (out / "grids").mkdir(parents=True, exist_ok=True)
     layer = inverter.config.layer
-    cosines, agreements, rows, all_samples, predicted, truth = [], [], [], [], [], []
+    cosines, agreements, observed, rows, all_samples, predicted, truth = [], [], [], [], [], [], []
     seconds = 0.0
     with progress_bar() as bar:
         task = bar.add_task("invert", total=len(images), info="")
@@ -49,7 +54,13 @@ def invert_and_measure(
             maps = inverter.feature_maps(chunk)
             t0 = time.perf_counter()
             generated = inverter.invert_maps(
-                maps, samples=samples, steps=steps, sampler=sampler, guidance=guidance, seed=seed + start
+                maps,
+                samples=samples,
+                steps=steps,
+                sampler=sampler,
+                guidance=guidance,
+                seed=seed + start,
+                steering=steering,
             )
             seconds += time.perf_counter() - t0
             flat = generated.flatten(0, 1)
@@ -60,6 +71,8 @@ def invert_and_measure(
                 src_logits = inverter.classifier(chunk.to(inverter.device)).cpu().repeat_interleave(samples, 0)
                 gen_logits = inverter.classifier(flat.to(inverter.device)).cpu()
             agree = topk_agreement(src_logits, gen_logits).view(len(chunk), samples)
+            if observer is not None:
+                observed.append(observer_agreement(observer, chunk.repeat_interleave(samples, 0), flat))
             if probes is not None and records is not None:
                 from genlens.measure.probes import probe_truth
 
@@ -94,6 +107,9 @@ def invert_and_measure(
         "guidance": guidance,
         "feature_cosine": round(float(torch.cat(cosines).mean()), 4),
         "top1_agreement": round(float(torch.cat(agreements).mean()), 4),
+        "observer": getattr(observer, "spec", None),
+        "observer_agreement": round(float(torch.cat(observed).mean()), 4) if observed else None,
+        "steering": asdict(steering) if steering is not None and steering.active else None,
         "concept_retention": {c: round(v, 4) for c, v in concept_retention(predicted, truth).items()}
         if truth
         else None,

@@ -34,5 +34,11 @@ def comparison_report(result: dict, sources: torch.Tensor, outcomes: dict, folde
         f"{result['n']} images, {result['samples']} sample(s) each, diffusion methods at {result['steps']} "
         f"{result['sampler']} steps. 'reference' is the source itself (the upper bound), 'chance' an unrelated "
         "image (the floor); a figure means something only between the two."
+        + (
+            f" observer_agreement: the share of samples that {result['observer']}, a classifier the methods never "
+            "saw, labels as it labels their source."
+            if result.get("observer")
+            else ""
+        )
     )
     return report.write(Path(folder) / "report.html")
