@@ -34,6 +34,7 @@ def _inversion_section(report: HtmlReport, out: Path, seed: int, device, n: int 
     from genlens.inversion.inverter import FeatureInverter
     from genlens.inversion.registry import shipped_inverters
     from genlens.inversion.run import invert_and_measure
+    from genlens.measure.observer import load_observer
     from genlens.measure.probes import ConceptProbe
 
     report.heading("Feature inversion")
@@ -47,15 +48,31 @@ def _inversion_section(report: HtmlReport, out: Path, seed: int, device, n: int 
         inverter = FeatureInverter.load(entry["path"], device=device)
         name = f"{entry['classifier']}-{entry['layer']}{'-pooled' if entry['pooled'] else ''}"
         summary = invert_and_measure(
-            inverter, sample.images, out / name, sample.records, samples=samples, seed=seed, probes=probes
+            inverter,
+            sample.images,
+            out / name,
+            sample.records,
+            samples=samples,
+            seed=seed,
+            probes=probes,
+            observer=load_observer("auto", entry["classifier"], device),
         )
         summaries.append(summary)
         report.heading(f"{entry['classifier']} {entry['layer']}{' (pooled)' if entry['pooled'] else ''}", 3)
         report.image(_rows_image(out / name, n), "each row: source, then samples whose features match it")
         report.table(
             ["metric", "value"],
-            [[k, summary[k]] for k in ("feature_cosine", "top1_agreement", "diversity", "seconds_per_image")],
+            [
+                [k, summary[k]]
+                for k in ("feature_cosine", "top1_agreement", "observer_agreement", "diversity", "seconds_per_image")
+                if summary[k] is not None
+            ],
         )
+        if summary["observer"]:
+            report.paragraph(
+                f"observer_agreement: how often {summary['observer']}, a classifier of another architecture, "
+                "labels a sample as it labels the source."
+            )
         if summary["concept_retention"]:
             report.table(["concept retained", "share"], [[c, v] for c, v in summary["concept_retention"].items()])
             report.paragraph(_keeps_sentence(summary["concept_retention"], _base_read_back(inverter)))
