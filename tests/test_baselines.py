@@ -135,11 +135,15 @@ def test_reading_names_a_lead_the_observer_classifier_does_not_see():
         "reference": row(1.0, 1.0),
         "chance": row(0.2, 0.2),
         "featinv": row(0.7, 0.52),
-        "featinv-steered": row(1.0, 0.5),
+        "featinv-steered": row(1.0, 0.52),
+        "optimization": row(0.8, 0.2),
         "decoder": row(0.9, 0.8),
     }
     lines = reading(metrics)
-    assert any(line.startswith("featinv-steered's images") and "observer classifier" in line for line in lines)
+    assert any(
+        line.startswith("featinv-steered's images") and "observer classifier no more often" in line for line in lines
+    )
+    assert any(line.startswith("optimization's images") and "observer classifier less often" in line for line in lines)
     assert not any(line.startswith("decoder's images") for line in lines)  # the observer agrees with its lead
     assert any("observer" in line and "decoder's images (0.8" in line for line in lines)
 

@@ -195,9 +195,10 @@ def _second_observer(metrics: dict[str, dict], methods: list[str]) -> list[str]:
         if m == "featinv" or metrics[m]["top1_agreement"] <= featinv["top1_agreement"]:
             continue
         unseen = [
-            f"{how} less often ({read(metrics[m])} vs {read(featinv)})"
+            f"{how} {'less' if read(metrics[m]) < read(featinv) else 'no more'} often "
+            f"({read(metrics[m])} vs {read(featinv)})"
             for how, read in readers
-            if read(metrics[m]) is not None and read(featinv) is not None and read(metrics[m]) < read(featinv)
+            if read(metrics[m]) is not None and read(featinv) is not None and read(metrics[m]) <= read(featinv)
         ]
         if unseen:
             lines.append(
