@@ -93,6 +93,7 @@ def test_eval_inversion_cli_with_the_shipped_decoder(cli, tmp_path):
     assert methods["decoder"]["diversity"] == 0.0  # deterministic
     assert result["observer"] == "world-vit" and methods["reference"]["observer_agreement"] == 1.0
     assert methods["chance"]["observer_agreement"] < 0.6
+    assert methods["reference"]["frechet_distance_observer"] < 1e-3 < methods["chance"]["frechet_distance_observer"]
     assert (tmp_path / "r" / "report.html").exists() and result["reading"]
     bad = cli(
         "eval", "inversion", "--classifier", "world-cnn", "--layer", "layer3", "--methods", "nonsense", "--n", "4"

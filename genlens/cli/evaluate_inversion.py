@@ -108,6 +108,7 @@ def _print_table(result: dict) -> None:
         "ssim",
         "psnr",
         "frechet_distance",
+        "frechet_distance_observer",
         "diversity",
         "seconds_per_image",
     )

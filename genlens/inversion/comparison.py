@@ -101,6 +101,9 @@ def measure(
         "ssim": _r(ssim(sources, flat).mean()),
         "psnr": _r(psnr(sources, flat).mean()),
         "frechet_distance": _r(frechet_distance(images, flat, space)),
+        "frechet_distance_observer": _r(frechet_distance(images, flat, penultimate_space(observer)))
+        if observer is not None
+        else None,
         "diversity": _r(diversity(outcome.samples)),
         "seconds_per_image": _r(outcome.seconds / (n * k)),
     }
