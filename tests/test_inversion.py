@@ -195,7 +195,6 @@ def test_identity_steering_leaves_sampling_unchanged_and_feature_steering_closes
     inv = FeatureInverter.load(world_setup[0] / "inv")
     images = torch.rand(4, 3, 32, 32)
     maps = inv.feature_maps(images)
-    plain = inv.invert_maps(maps, steps=4, seed=1)[:, 0]
     for velocity in (True, False):
         inv.base.scheduler.register_to_config(prediction_type="v_prediction" if velocity else "epsilon")
         unsteered = inv.invert_maps(maps, steps=4, seed=1)[:, 0]
@@ -208,10 +207,12 @@ def test_identity_steering_leaves_sampling_unchanged_and_feature_steering_closes
         assert after < 0.9 * before
     steer = feature_steer(inv.features, "layer2", maps, FeatureSteering(0.02, 20))
     start = torch.rand(4, 3, 32, 32) - 0.5
-    images_of = lambda x: ((x + 1) / 2).clamp(0, 1)  # noqa: E731
+
+    def images_of(x):
+        return ((x + 1) / 2).clamp(0, 1)
+
     before = relative_feature_error(maps, inv.feature_maps(images_of(start))).mean()
     after = relative_feature_error(maps, inv.feature_maps(images_of(steer(start, 500)))).mean()
     assert after < 0.5 * before
     assert FeatureSteering().active is False
     torch.testing.assert_close(inv.invert_maps(maps, steps=4, seed=1, steering=FeatureSteering())[:, 0], unsteered)
-    assert plain.shape == unsteered.shape

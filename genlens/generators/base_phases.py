@@ -1,6 +1,5 @@
 """Training a world base model in phases: each phase continues from the previous one's weights with
-its own settings and loss (the shipped recipe: the whole schedule, then the timesteps where an
-object's outline is decided)."""
+its own settings and loss (the shipped recipe has one, the whole schedule; defaults.base_phases)."""
 
 from __future__ import annotations
 

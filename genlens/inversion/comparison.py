@@ -184,8 +184,8 @@ def reading(metrics: dict[str, dict]) -> list[str]:
 
 def _second_observer(metrics: dict[str, dict], methods: list[str]) -> list[str]:
     """Where a method beats featinv on the classifier's top-1 but an independent reader (the observer
-    classifier, or the probes reading shape) sees the source in its images less often than in featinv's:
-    a lead that another model does not see."""
+    classifier, or the probes reading shape) sees the source in its images no more often than in
+    featinv's: a lead that another model does not see."""
     featinv = metrics.get("featinv")
     if featinv is None:
         return []
