@@ -33,6 +33,7 @@ class InverterRecipe:
     settings: TrainSettings
     pooled: bool = False
     feature_weight: float | None = None  # None: the pixel-space default of inversion.training
+    refine: TrainSettings | None = None  # a second phase, from the first phase's fp16 weights
     group: str = "inverters"
 
 
@@ -193,28 +194,70 @@ def _in(root: Path, name: str) -> Path | None:
 
 def _train_shipped_inverter(recipe: InverterRecipe, settings: TrainSettings, out: Path, root: Path, reproduce: str):
     from genlens.generators.base_model import load_base
-    from genlens.inversion.data import WorldImages
     from genlens.inversion.inverter import resolve_base
-    from genlens.inversion.run import invert_and_measure
-    from genlens.inversion.training import save_inverter, train_inverter
-    from genlens.measure.probes import ConceptProbe
-    from genlens.world import get_task
 
     classifier = _classifier(root, recipe.classifier)
     base = load_base(_in(root, "base-diffusion") or resolve_base("world"))
-    data = WorldImages(base.image_size, settings.seed)
-    inverter, card = train_inverter(
+    if recipe.refine is None:
+        inverter, card = _inverter_phase(recipe, settings, classifier, base, out)
+    else:
+        inverter, card = _two_phase_inverter(recipe, settings, classifier, base, out)
+    inverter.to("cpu")
+    card.update(validation=_inverter_validation(inverter, out, root))
+    card["reproduce"] = reproduce
+    _save_fp16_inverter(inverter, out, card)
+    return card
+
+
+def _inverter_phase(recipe: InverterRecipe, settings: TrainSettings, classifier, base, out: Path, init=None):
+    from genlens.inversion.data import WorldImages
+    from genlens.inversion.training import train_inverter
+
+    return train_inverter(
         classifier,
         recipe.layer,
         base,
         "world",
-        data,
+        WorldImages(base.image_size, settings.seed),
         out,
         settings,
         pooled=recipe.pooled,
         feature_weight=recipe.feature_weight,
+        init=init,
     )
-    inverter.to("cpu")
+
+
+def _two_phase_inverter(recipe: InverterRecipe, settings: TrainSettings, classifier, base, out: Path):
+    """The first phase into out/first-phase, saved in fp16 as a one-phase inverter is shipped (a
+    finished one is reused), then the refine phase from those weights into out."""
+    import json
+
+    from genlens.inversion.inverter import FeatureInverter
+
+    first = out / "first-phase"
+    if not (first / "card.json").is_file():
+        inverter, card = _inverter_phase(recipe, settings, classifier, base, first)
+        _save_fp16_inverter(inverter, first, card)
+    first_card = json.loads((first / "card.json").read_text())
+    start = FeatureInverter.load(first, base=base, classifier=classifier)
+    refine = TrainSettings(**{**recipe.refine.__dict__, "device": settings.device})
+    inverter, card = _inverter_phase(recipe, refine, classifier, base, out, init=start.controlnet)
+    shutil.rmtree(first, ignore_errors=True)
+    phases = [{"name": "first-phase", **first_card}, {"name": "refine", **card}]
+    card.update(
+        steps=sum(c["steps"] for c in phases),
+        seconds=round(sum(c["seconds"] for c in phases), 1),
+        phases=[{k: c[k] for k in ("name", "steps", "seconds", "final_loss", "settings")} for c in phases],
+    )
+    return inverter, card
+
+
+def _inverter_validation(inverter, out: Path, root: Path) -> dict:
+    """Feature cosine, top-1 agreement and concept retention on 64 held-out world images."""
+    from genlens.inversion.run import invert_and_measure
+    from genlens.measure.probes import ConceptProbe
+    from genlens.world import get_task
+
     held_out = get_task("shape").sample(64, seed=EVAL_SEED, split="test")
     summary = invert_and_measure(
         inverter,
@@ -225,10 +268,13 @@ def _train_shipped_inverter(recipe: InverterRecipe, settings: TrainSettings, out
         probes=ConceptProbe.load(_in(root, "probes")),
     )
     shutil.rmtree(out / "validation", ignore_errors=True)
-    card.update(validation={k: summary[k] for k in ("n", "feature_cosine", "top1_agreement", "concept_retention")})
-    card["reproduce"] = reproduce
+    return {k: summary[k] for k in ("n", "feature_cosine", "top1_agreement", "concept_retention")}
+
+
+def _save_fp16_inverter(inverter, out: Path, card: dict) -> None:
+    from genlens.inversion.training import save_inverter
+
     save_inverter(inverter, out, card, dtype=torch.float16)
-    return card
 
 
 def _train_shipped_decoder(recipe: DecoderRecipe, settings: TrainSettings, out: Path, root: Path, reproduce: str):

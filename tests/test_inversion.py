@@ -216,3 +216,71 @@ def test_identity_steering_leaves_sampling_unchanged_and_feature_steering_closes
     assert after < 0.5 * before
     assert FeatureSteering().active is False
     torch.testing.assert_close(inv.invert_maps(maps, steps=4, seed=1, steering=FeatureSteering())[:, 0], unsteered)
+
+
+def _controlnet_state(inverter_or_controlnet):
+    module = getattr(inverter_or_controlnet, "controlnet", inverter_or_controlnet)
+    return {k: v.clone() for k, v in module.state_dict().items()}
+
+
+def test_a_second_phase_starts_from_the_given_controlnet_and_leaves_it_unchanged(world_setup, tmp_path):
+    from genlens.classifiers.loader import load_classifier
+
+    root, _ = world_setup
+    start = FeatureInverter.load(root / "inv")
+    before = _controlnet_state(start)
+    classifier, base = load_classifier(str(root / "cnn")), load_base(root / "base")
+    args = (classifier, "layer2", base, "world", WorldImages(32, seed=5))
+    frozen = TrainSettings(**{**SETTINGS.__dict__, "lr": 0.0})
+    still, _ = train_inverter(*args, tmp_path / "still", frozen, init=start.controlnet)
+    for k, v in _controlnet_state(still).items():
+        torch.testing.assert_close(v, before[k])  # no learning rate: the starting weights, not a fresh copy
+    moved, _ = train_inverter(*args, tmp_path / "moved", SETTINGS, init=start.controlnet)
+    assert any(not torch.equal(v, before[k]) for k, v in _controlnet_state(moved).items())
+    for k, v in _controlnet_state(start).items():
+        assert torch.equal(v, before[k])  # the start is copied, not trained in place
+    with pytest.raises(GenlensError, match=r"reads 16 channels \(spatial\); this layer has 16 \(pooled\)"):
+        train_inverter(
+            classifier,
+            "layer3",
+            base,
+            "world",
+            WorldImages(32),
+            tmp_path / "x",
+            SETTINGS,
+            pooled=True,
+            init=start.controlnet,
+        )
+
+
+def test_a_two_phase_recipe_refines_its_first_phase_and_reports_both(world_setup, tmp_path):
+    from genlens.classifiers.loader import load_classifier
+    from genlens.defaults import InverterRecipe, _two_phase_inverter
+
+    root, _ = world_setup
+    classifier, base = load_classifier(str(root / "cnn")), load_base(root / "base")
+    recipe = InverterRecipe("cnn", "layer2", SETTINGS, refine=TrainSettings(**{**SETTINGS.__dict__, "steps": 3}))
+    inverter, card = _two_phase_inverter(recipe, SETTINGS, classifier, base, tmp_path / "inv")
+    assert card["steps"] == 5 and [p["name"] for p in card["phases"]] == ["first-phase", "refine"]
+    assert not (tmp_path / "inv" / "first-phase").exists()
+    # a finished first phase is reused: with the refine phase frozen, the result is its weights
+    first = tmp_path / "again" / "first-phase"
+    FeatureInverter.load(root / "inv").save(first)
+    (first / "card.json").write_text(json.dumps({"steps": 2, "seconds": 1.0, "final_loss": 0.5, "settings": {}}))
+    frozen = InverterRecipe("cnn", "layer2", SETTINGS, refine=TrainSettings(**{**SETTINGS.__dict__, "lr": 0.0}))
+    inverter, card = _two_phase_inverter(frozen, SETTINGS, classifier, base, tmp_path / "again")
+    expected = _controlnet_state(FeatureInverter.load(root / "inv"))
+    for k, v in _controlnet_state(inverter).items():
+        torch.testing.assert_close(v, expected[k])
+    assert card["phases"][0]["seconds"] == 1.0
+
+
+def test_train_inverter_cli_continues_from_an_inverter_of_the_same_layer(world_setup, cli, tmp_path):
+    root, _ = world_setup
+    common = ["train", "inverter", "--classifier", str(root / "cnn"), "--base", str(root / "base")]
+    common += ["--init", str(root / "inv"), "--steps", "1", "--batch-size", "2", "--device", "cpu", "--json"]
+    r = cli(*common, "--layer", "layer3", "--out", str(tmp_path / "a"))
+    assert r.returncode == 2 and "was trained for layer layer2, not layer3" in r.stderr and "Traceback" not in r.stderr
+    r = cli(*common, "--layer", "layer2", "--out", str(tmp_path / "b"))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["steps"] == 1 and FeatureInverter.load(tmp_path / "b").config.layer == "layer2"

@@ -175,6 +175,11 @@ def train_inverter_command(
         "--feature-weight",
         help="Weight of the feature-matching term (1 on a pixel-space base, 0 on a latent one; 0 = FeatInv's loss).",
     ),
+    init: Path = typer.Option(
+        None,
+        "--init",
+        help="An inverter folder for this layer to continue from (a second phase) instead of a fresh one.",
+    ),
     random_init: bool = options.RandomInit,
     seed: int = options.Seed,
     device: str = options.Device,
@@ -186,13 +191,18 @@ def train_inverter_command(
     from genlens.features import FeatureExtractor
     from genlens.generators.base_model import load_base
     from genlens.inversion.data import FolderImages, WorldImages
-    from genlens.inversion.inverter import resolve_base
+    from genlens.inversion.inverter import FeatureInverter, resolve_base
     from genlens.inversion.training import train_inverter
 
     _check_out(out, overwrite)
     model = load_classifier(classifier, random_init=random_init)
     FeatureExtractor(model, [layer])  # an unknown layer fails here, before anything loads
     pipe = load_base(resolve_base(base))
+    start = None
+    if init is not None:
+        start = FeatureInverter.load(init, base=pipe, classifier=model)
+        if start.config.layer != layer:
+            raise GenlensError(f"--init {init} was trained for layer {start.config.layer}, not {layer}")
     size = resolution or pipe.image_size
     images = FolderImages(data, size, seed) if data is not None else WorldImages(size, seed)
     settings = _settings(
@@ -207,7 +217,16 @@ def train_inverter_command(
         max_grad_norm=1.0,
     )
     _, card = train_inverter(
-        model, layer, pipe, base, images, out, settings, pooled=pooled, feature_weight=feature_weight
+        model,
+        layer,
+        pipe,
+        base,
+        images,
+        out,
+        settings,
+        pooled=pooled,
+        feature_weight=feature_weight,
+        init=start.controlnet if start else None,
     )
     emit(
         card,

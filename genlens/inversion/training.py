@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict
 from pathlib import Path
 
@@ -42,11 +43,14 @@ def train_inverter(
     hidden_channels: int = 128,
     loss_settings: LossSettings | None = None,
     feature_weight: float | None = None,
+    init: FeatureControlNet | None = None,
 ) -> tuple[FeatureInverter, dict]:
     """Train a FeatureControlNet for classifier's `layer` on images (and object masks, where known)
     from data.masked_batch(n, step, process); save the inverter (controlnet/, inverter.json,
     card.json) to out and return it with its card. feature_weight weighs the feature-matching term
-    (default FEATURE_WEIGHT on a pixel-space base, 0 on a latent one, where it would need the VAE)."""
+    (default FEATURE_WEIGHT on a pixel-space base, 0 on a latent one, where it would need the VAE).
+    init, a trained ControlNet for the same layer, is the starting point instead of a fresh copy of
+    the base (a second phase; it is copied, not changed)."""
     loss_settings = loss_settings or LossSettings()
     if feature_weight is None:
         feature_weight = FEATURE_WEIGHT if base.pixel_space else 0.0
@@ -67,7 +71,11 @@ def train_inverter(
     probe = torch.zeros(1, 3, classifier.input_size, classifier.input_size, device=device)
     shape = list(features(probe)[layer].shape[1:])
     torch.manual_seed(settings.seed)
-    controlnet = FeatureControlNet.from_base(base.unet, shape[0], hidden_channels, pooled)
+    if init is None:
+        controlnet = FeatureControlNet.from_base(base.unet, shape[0], hidden_channels, pooled)
+    else:
+        check_init(init, shape, pooled)
+        controlnet = torch.nn.Module.to(copy.deepcopy(init), torch.float32)  # trains in fp32, whatever it was saved in
     with torch.no_grad():
         prompt_ids = base.tokenizer(
             [PROMPT, ""],
@@ -125,6 +133,16 @@ def train_inverter(
     )
     save_inverter(inverter, Path(out), card)
     return inverter, card
+
+
+def check_init(init: FeatureControlNet, feature_shape: list[int], pooled: bool) -> None:
+    """Refuse a starting ControlNet built for another map or conditioning."""
+    channels = init.config.feature_channels
+    if channels != feature_shape[0] or bool(init.config.pooled) != pooled:
+        raise GenlensError(
+            f"the starting ControlNet reads {channels} channels ({'pooled' if init.config.pooled else 'spatial'}); "
+            f"this layer has {feature_shape[0]} ({'pooled' if pooled else 'spatial'})"
+        )
 
 
 def save_inverter(inverter: FeatureInverter, folder: Path, card: dict, dtype: torch.dtype | None = None) -> Path:
