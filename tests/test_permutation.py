@@ -26,6 +26,21 @@ def test_a_shape_classifier_depends_on_shape_only():
     assert change["shape"]["shape"] > 0.5 and change["shape"]["color"] < 0.05
 
 
+def test_a_shortcut_classifier_depends_on_the_background_pattern_first():
+    table, real = world_table("shortcut", 150, 10_000_019)
+    result, _ = depict(
+        load_classifier("world-cnn-shortcut"),
+        table,
+        table.labels,
+        RendererGenerator(),
+        real,
+        ConceptProbe.load(),
+        repeats=2,
+    )
+    first, second = result["importance"][:2]
+    assert first["concept"] == "background_pattern" and first["ci95"][0] > second["ci95"][1]
+
+
 def test_cache_generates_each_caption_and_seed_once():
     calls = []
 
