@@ -81,6 +81,20 @@ def _inverter_settings(seed: int) -> TrainSettings:
     )
 
 
+def _refine_settings(seed: int) -> TrainSettings:
+    """A second inverter phase: more steps at a lower peak rate, on images the first phase did not see."""
+    return TrainSettings(
+        steps=800,
+        batch_size=64,
+        lr=3e-4,
+        warmup=20,
+        weight_decay=0.0,
+        max_grad_norm=1.0,
+        checkpoint_every=100,
+        seed=seed + 100,
+    )
+
+
 RECIPES: dict[str, Recipe | InverterRecipe | DecoderRecipe | TrainSettings] = {
     "world-cnn": Recipe(
         "classifiers", "shape", "world-cnn", TrainSettings(steps=1500, batch_size=128, lr=2e-3, seed=1)
@@ -111,7 +125,9 @@ RECIPES: dict[str, Recipe | InverterRecipe | DecoderRecipe | TrainSettings] = {
     "inverters/world-cnn-layer2": InverterRecipe("world-cnn", "layer2", _inverter_settings(6)),
     "inverters/world-cnn-layer3": InverterRecipe("world-cnn", "layer3", _inverter_settings(7)),
     "inverters/world-cnn-layer3-pooled": InverterRecipe("world-cnn", "layer3", _inverter_settings(8), pooled=True),
-    "inverters/world-vit-blocks.3": InverterRecipe("world-vit", "blocks.3", _inverter_settings(9)),
+    "inverters/world-vit-blocks.3": InverterRecipe(
+        "world-vit", "blocks.3", _inverter_settings(9), refine=_refine_settings(9)
+    ),
     "decoders/world-cnn-layer2": DecoderRecipe("world-cnn", "layer2", _decoder_settings(10)),
     "decoders/world-cnn-layer3": DecoderRecipe("world-cnn", "layer3", _decoder_settings(11)),
     "decoders/world-vit-blocks.3": DecoderRecipe("world-vit", "blocks.3", _decoder_settings(12)),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import asdict
 from pathlib import Path
 
@@ -75,7 +74,9 @@ def train_inverter(
         controlnet = FeatureControlNet.from_base(base.unet, shape[0], hidden_channels, pooled)
     else:
         check_init(init, shape, pooled)
-        controlnet = torch.nn.Module.to(copy.deepcopy(init), torch.float32)  # trains in fp32, whatever it was saved in
+        config = {k: v for k, v in init.config.items() if k != "_name_or_path"}  # no local path in what ships
+        controlnet = FeatureControlNet.from_config(config)
+        controlnet.load_state_dict({k: v.float() for k, v in init.state_dict().items()})  # trains in fp32
     with torch.no_grad():
         prompt_ids = base.tokenizer(
             [PROMPT, ""],
