@@ -68,12 +68,12 @@ def base_phases() -> list:
     return [Phase("whole-schedule", BASE_SETTINGS)]
 
 
-def _inverter_settings(seed: int) -> TrainSettings:
+def _inverter_settings(seed: int, steps: int = 400, lr: float = 5e-4, warmup: int = 50) -> TrainSettings:
     return TrainSettings(
-        steps=400,
+        steps=steps,
         batch_size=64,
-        lr=5e-4,
-        warmup=50,
+        lr=lr,
+        warmup=warmup,
         weight_decay=0.0,
         max_grad_norm=1.0,
         checkpoint_every=100,
@@ -83,16 +83,7 @@ def _inverter_settings(seed: int) -> TrainSettings:
 
 def _refine_settings(seed: int) -> TrainSettings:
     """A second inverter phase: more steps at a lower peak rate, on images the first phase did not see."""
-    return TrainSettings(
-        steps=800,
-        batch_size=64,
-        lr=3e-4,
-        warmup=20,
-        weight_decay=0.0,
-        max_grad_norm=1.0,
-        checkpoint_every=100,
-        seed=seed + 100,
-    )
+    return _inverter_settings(seed + 100, steps=800, lr=3e-4, warmup=20)
 
 
 RECIPES: dict[str, Recipe | InverterRecipe | DecoderRecipe | TrainSettings] = {
