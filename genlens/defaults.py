@@ -113,7 +113,9 @@ RECIPES: dict[str, Recipe | InverterRecipe | DecoderRecipe | TrainSettings] = {
         "probes", "depict6", "concept-predictor", TrainSettings(steps=300, batch_size=64, lr=2e-3, warmup=20, seed=13)
     ),
     "base-diffusion": BASE_SETTINGS,
-    "inverters/world-cnn-layer2": InverterRecipe("world-cnn", "layer2", _inverter_settings(6)),
+    "inverters/world-cnn-layer2": InverterRecipe(
+        "world-cnn", "layer2", _inverter_settings(6), refine=_refine_settings(6)
+    ),
     "inverters/world-cnn-layer3": InverterRecipe("world-cnn", "layer3", _inverter_settings(7)),
     "inverters/world-cnn-layer3-pooled": InverterRecipe("world-cnn", "layer3", _inverter_settings(8), pooled=True),
     "inverters/world-vit-blocks.3": InverterRecipe(
