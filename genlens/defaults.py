@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -243,6 +243,7 @@ def _two_phase_inverter(recipe: InverterRecipe, settings: TrainSettings, classif
     import json
 
     from genlens.inversion.inverter import FeatureInverter
+    from genlens.training.phases import combined_card
 
     first = out / "first-phase"
     if not (first / "card.json").is_file():
@@ -250,16 +251,10 @@ def _two_phase_inverter(recipe: InverterRecipe, settings: TrainSettings, classif
         _save_fp16_inverter(inverter, first, card)
     first_card = json.loads((first / "card.json").read_text())
     start = FeatureInverter.load(first, base=base, classifier=classifier)
-    refine = TrainSettings(**{**recipe.refine.__dict__, "device": settings.device})
+    refine = replace(recipe.refine, device=settings.device)
     inverter, card = _inverter_phase(recipe, refine, classifier, base, out, init=start.controlnet)
-    shutil.rmtree(first, ignore_errors=True)
-    phases = [{"name": "first-phase", **first_card}, {"name": "refine", **card}]
-    card.update(
-        steps=sum(c["steps"] for c in phases),
-        seconds=round(sum(c["seconds"] for c in phases), 1),
-        phases=[{k: c[k] for k in ("name", "steps", "seconds", "final_loss", "settings")} for c in phases],
-    )
-    return inverter, card
+    # saving into out replaced the folder, first-phase/ with it (checkpoints/ is all it keeps)
+    return inverter, combined_card([{"name": "first-phase", **first_card}, {"name": "refine", **card}])
 
 
 def _inverter_validation(inverter, out: Path, root: Path) -> dict:

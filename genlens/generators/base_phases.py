@@ -12,6 +12,7 @@ from genlens.generators.denoising_loss import LossSettings
 from genlens.generators.diffusion_training import train_diffusion
 from genlens.generators.pipeline import WorldDiffusionPipeline
 from genlens.training.loop import TrainSettings
+from genlens.training.phases import combined_card
 
 
 @dataclass
@@ -38,11 +39,5 @@ def train_in_phases(out: Path, phases: list[Phase], device: str | None = None) -
         else:
             pipe, card = train_diffusion(folder, settings, pipeline=pipe, loss_settings=phase.loss)
         cards.append({"name": phase.name, **card})
-    card = {
-        **cards[-1],
-        "steps": sum(c["steps"] for c in cards),
-        "seconds": round(sum(c["seconds"] for c in cards), 1),
-        "phases": [{k: c[k] for k in ("name", "steps", "seconds", "final_loss", "settings", "loss")} for c in cards],
-    }
-    card.pop("name")
+    card = combined_card(cards)
     return pipe, card
