@@ -33,7 +33,7 @@ class InverterRecipe:
     settings: TrainSettings
     pooled: bool = False
     feature_weight: float | None = None  # None: the pixel-space default of inversion.training
-    refine: TrainSettings | None = None  # a second phase, from the first phase's fp16 weights
+    refine: tuple[TrainSettings, ...] = ()  # later phases, each from the previous phase's fp16 weights
     group: str = "inverters"
 
 
@@ -81,9 +81,10 @@ def _inverter_settings(seed: int, steps: int = 400, lr: float = 5e-4, warmup: in
     )
 
 
-def _refine_settings(seed: int) -> TrainSettings:
-    """A second inverter phase: more steps at a lower peak rate, on images the first phase did not see."""
-    return _inverter_settings(seed + 100, steps=800, lr=3e-4, warmup=20)
+def _refine_settings(seed: int, phases: int) -> tuple[TrainSettings, ...]:
+    """Inverter phases after the first: each more steps at a lower peak rate than the first, on images
+    no earlier phase saw (seed + 100, seed + 200, ...)."""
+    return tuple(_inverter_settings(seed + 100 * k, steps=800, lr=3e-4, warmup=20) for k in range(1, phases))
 
 
 RECIPES: dict[str, Recipe | InverterRecipe | DecoderRecipe | TrainSettings] = {
@@ -114,12 +115,12 @@ RECIPES: dict[str, Recipe | InverterRecipe | DecoderRecipe | TrainSettings] = {
     ),
     "base-diffusion": BASE_SETTINGS,
     "inverters/world-cnn-layer2": InverterRecipe(
-        "world-cnn", "layer2", _inverter_settings(6), refine=_refine_settings(6)
+        "world-cnn", "layer2", _inverter_settings(6), refine=_refine_settings(6, phases=2)
     ),
     "inverters/world-cnn-layer3": InverterRecipe("world-cnn", "layer3", _inverter_settings(7)),
     "inverters/world-cnn-layer3-pooled": InverterRecipe("world-cnn", "layer3", _inverter_settings(8), pooled=True),
     "inverters/world-vit-blocks.3": InverterRecipe(
-        "world-vit", "blocks.3", _inverter_settings(9), refine=_refine_settings(9)
+        "world-vit", "blocks.3", _inverter_settings(9), refine=_refine_settings(9, phases=2)
     ),
     "decoders/world-cnn-layer2": DecoderRecipe("world-cnn", "layer2", _decoder_settings(10)),
     "decoders/world-cnn-layer3": DecoderRecipe("world-cnn", "layer3", _decoder_settings(11)),
@@ -208,10 +209,7 @@ def _train_shipped_inverter(recipe: InverterRecipe, settings: TrainSettings, out
 
     classifier = _classifier(root, recipe.classifier)
     base = load_base(_in(root, "base-diffusion") or resolve_base("world"))
-    if recipe.refine is None:
-        inverter, card = _inverter_phase(recipe, settings, classifier, base, out)
-    else:
-        inverter, card = _two_phase_inverter(recipe, settings, classifier, base, out)
+    inverter, card = _phased_inverter(recipe, settings, classifier, base, out)
     inverter.to("cpu")
     card.update(validation=_inverter_validation(inverter, out, root))
     card["reproduce"] = reproduce
@@ -237,24 +235,29 @@ def _inverter_phase(recipe: InverterRecipe, settings: TrainSettings, classifier,
     )
 
 
-def _two_phase_inverter(recipe: InverterRecipe, settings: TrainSettings, classifier, base, out: Path):
-    """The first phase into out/first-phase, saved in fp16 as a one-phase inverter is shipped (a
-    finished one is reused), then the refine phase from those weights into out."""
+def _phased_inverter(recipe: InverterRecipe, settings: TrainSettings, classifier, base, out: Path):
+    """The recipe's phases in turn: each but the last into out/phase-K, saved in fp16 as shipped (a
+    finished one is reused), the next starting from those weights; the last into out."""
     import json
 
     from genlens.inversion.inverter import FeatureInverter
     from genlens.training.phases import combined_card
 
-    first = out / "first-phase"
-    if not (first / "card.json").is_file():
-        inverter, card = _inverter_phase(recipe, settings, classifier, base, first)
-        _save_fp16_inverter(inverter, first, card)
-    first_card = json.loads((first / "card.json").read_text())
-    start = FeatureInverter.load(first, base=base, classifier=classifier)
-    refine = replace(recipe.refine, device=settings.device)
-    inverter, card = _inverter_phase(recipe, refine, classifier, base, out, init=start.controlnet)
-    # saving into out replaced the folder, first-phase/ with it (checkpoints/ is all it keeps)
-    return inverter, combined_card([{"name": "first-phase", **first_card}, {"name": "refine", **card}])
+    phases = [settings, *(replace(s, device=settings.device) for s in recipe.refine)]
+    cards, init = [], None
+    for k, phase in enumerate(phases, 1):
+        if k == len(phases):
+            inverter, card = _inverter_phase(recipe, phase, classifier, base, out, init=init)
+        else:
+            folder = out / f"phase-{k}"
+            if not (folder / "card.json").is_file():
+                inverter, card = _inverter_phase(recipe, phase, classifier, base, folder, init=init)
+                _save_fp16_inverter(inverter, folder, card)
+            card = json.loads((folder / "card.json").read_text())
+            init = FeatureInverter.load(folder, base=base, classifier=classifier).controlnet
+        cards.append({"name": f"phase-{k}", **card})
+    # saving into out replaced the folder, the phase-K/ folders with it (checkpoints/ is all it keeps)
+    return inverter, combined_card(cards) if len(cards) > 1 else card
 
 
 def _inverter_validation(inverter, out: Path, root: Path) -> dict:
