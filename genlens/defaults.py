@@ -82,8 +82,8 @@ def _inverter_settings(seed: int, steps: int = 400, lr: float = 5e-4, warmup: in
 
 
 def _refine_settings(seed: int, phases: int) -> tuple[TrainSettings, ...]:
-    """Inverter phases after the first: each more steps at a lower peak rate than the first, on images
-    no earlier phase saw (seed + 100, seed + 200, ...)."""
+    """The phases after the first of a recipe of `phases` in all: each more steps at a lower peak rate
+    than the first, on images no earlier phase saw (seed + 100, seed + 200, ...)."""
     return tuple(_inverter_settings(seed + 100 * k, steps=800, lr=3e-4, warmup=20) for k in range(1, phases))
 
 
