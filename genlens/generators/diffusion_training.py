@@ -123,4 +123,7 @@ def copy_module(module, dtype: torch.dtype):
     """A copy of a torch module cast to dtype; anything else (tokenizer, scheduler, None) as is."""
     import copy
 
-    return copy.deepcopy(module).to(dtype) if isinstance(module, nn.Module) else module
+    if not isinstance(module, nn.Module):
+        return module
+    # torch's own cast: diffusers' override warns about float32 modules on every cast, even when it keeps none
+    return nn.Module.to(copy.deepcopy(module), dtype)
