@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import pytest
 import timm
@@ -294,3 +295,22 @@ def test_train_inverter_cli_continues_from_an_inverter_of_the_same_layer(world_s
     r = cli(*common, "--layer", "layer2", "--out", str(tmp_path / "b"))
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["steps"] == 1 and FeatureInverter.load(tmp_path / "b").config.layer == "layer2"
+
+
+def test_train_inverter_cli_never_replaces_a_finished_inverter_or_other_files(world_setup, cli, tmp_path):
+    root, _ = world_setup
+    common = ["train", "inverter", "--classifier", str(root / "cnn"), "--base", str(root / "base"), "--layer", "layer2"]
+    common += ["--steps", "1", "--batch-size", "2", "--device", "cpu"]
+    finished = tmp_path / "finished"
+    shutil.copytree(root / "inv", finished, ignore=shutil.ignore_patterns("checkpoints"))  # a finished inverter
+    weights = (finished / "controlnet" / "diffusion_pytorch_model.safetensors").read_bytes()
+    r = cli(*common, "--out", str(finished))
+    assert r.returncode == 2 and "already holds a model" in r.stderr and "Traceback" not in r.stderr
+    assert (finished / "controlnet" / "diffusion_pytorch_model.safetensors").read_bytes() == weights
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "a.png").write_bytes(b"mine")
+    r = cli(*common, "--out", str(photos))
+    assert r.returncode == 2 and "not empty" in r.stderr and (photos / "a.png").read_bytes() == b"mine"
+    assert cli(*common, "--out", str(finished), "--overwrite").returncode == 0
+    assert (finished / "controlnet" / "diffusion_pytorch_model.safetensors").read_bytes() != weights

@@ -16,13 +16,20 @@ app.add_typer(train_app, name="train")
 
 
 def _check_out(out: Path, overwrite: bool) -> None:
-    """An existing finished model is replaced only with --overwrite; an unfinished run resumes."""
-    if (out / "config.json").exists() and not (out / "checkpoints").exists() and not overwrite:
-        raise GenlensError(f"{out} already holds a model; pass --overwrite to replace it")
+    """out may be new, empty or a run in progress (checkpoints/, which resumes); a finished model or
+    any other file or folder is replaced only with --overwrite, since the finished model replaces out."""
     if overwrite and out.exists():
         import shutil
 
-        shutil.rmtree(out)
+        shutil.rmtree(out) if out.is_dir() else out.unlink()
+    if not out.exists() or (out / "checkpoints").is_dir():
+        return
+    if not out.is_dir():
+        raise GenlensError(f"{out} is a file; pass --overwrite to replace it with a model folder")
+    if (out / "card.json").exists() or (out / "config.json").exists():
+        raise GenlensError(f"{out} already holds a model; pass --overwrite to replace it")
+    if any(out.iterdir()):
+        raise GenlensError(f"{out} is not empty and holds no training run; pass --overwrite to replace it")
 
 
 def _settings(steps, batch_size, lr, seed, device, checkpoint_every, **more) -> TrainSettings:
