@@ -1,8 +1,11 @@
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 
+from genlens.cli.demo import check_demo_folder
+from genlens.errors import GenlensError
 from genlens.world import get_task, to_uint8
 
 
@@ -86,6 +89,7 @@ def test_render_refuses_to_overwrite_without_flag(cli, tmp_path):
 def test_demo_writes_a_report(cli, tmp_path):
     out = json.loads(cli("demo", "--out", str(tmp_path / "d"), "--n", "100", "--json", check=True).stdout)
     html = (tmp_path / "d" / "report.html").read_text()
+    assert check_demo_folder(tmp_path / "d", overwrite=False) is None  # an earlier demo is replaced
     assert out["report"].endswith("report.html") and html.count("<img") >= 3
     assert {r["model"] for r in out["classifiers"]} == {"world-cnn", "world-vit", "world-cnn-shortcut"}
     assert len(out["results"]) == 4 and all(r["samples"] == 3 and r["n"] == 6 for r in out["results"])
@@ -152,3 +156,15 @@ def test_demo_sentence_does_not_blame_the_layer_for_what_the_base_cannot_draw():
     aware = _keeps_sentence(retention, {"shape": 0.26, "color": 0.99, "position": 0.98})
     assert aware.startswith("This layer keeps position and discards color.")
     assert "draws shape poorly (caption read-back 0.26)" in aware
+
+
+def test_demo_leaves_a_folder_of_other_files_alone(cli, tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "report.html").write_text("<html><title>my notes</title></html>")
+    _one_line_error(cli("demo", "--out", str(tmp_path / "mine")))
+    assert (tmp_path / "mine" / "report.html").read_text() == "<html><title>my notes</title></html>"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(GenlensError, match="is a file"):
+        check_demo_folder(tmp_path / "file", overwrite=False)
+    assert check_demo_folder(tmp_path / "mine", overwrite=True) is None
+    assert check_demo_folder(tmp_path / "new", overwrite=False) is None

@@ -12,10 +12,12 @@ from genlens.classifiers.training import EVAL_SEED, accuracy
 from genlens.cli import options
 from genlens.cli.app import app, emit
 from genlens.device import resolve_device
+from genlens.errors import GenlensError
 from genlens.features import list_layers
 from genlens.report.html import HtmlReport, image_grid
 from genlens.world import get_task
 
+TITLE = "genlens demo"
 PACKAGES = ("torch", "torchvision", "timm", "accelerate", "diffusers", "transformers", "safetensors")
 
 
@@ -127,20 +129,35 @@ def _base_read_back(inverter) -> dict[str, float]:
     return json.loads(card.read_text()).get("caption_probe_accuracy", {}) if card.is_file() else {}
 
 
+def check_demo_folder(out: Path, overwrite: bool) -> None:
+    """out may be new, empty or an earlier demo's folder (replaced); anything else needs --overwrite."""
+    if overwrite or not out.exists():
+        return
+    if not out.is_dir():
+        raise GenlensError(f"{out} is a file; pass --overwrite to replace it with the demo's folder")
+    page = out / "report.html"
+    earlier_demo = page.is_file() and f"<title>{TITLE}</title>" in page.read_text(errors="replace")
+    if any(out.iterdir()) and not earlier_demo:
+        raise GenlensError(f"{out} holds files that no genlens demo wrote; pass --overwrite or another --out")
+
+
 @app.command("demo")
 def demo_command(
     out: Path = typer.Option(Path("genlens-demo"), "--out", help="Folder for report.html."),
     n: int = typer.Option(500, "--n", help="Fresh test images per evaluation."),
     seed: int = typer.Option(EVAL_SEED, "--seed", help="Render seed of the test images."),
     device: str = options.Device,
+    overwrite: bool = options.Overwrite,
     as_json: bool = options.Json,
 ):
-    """Render world samples, run the shipped classifiers and probes on them, write DIR/report.html."""
+    """Render world samples, run the shipped classifiers and probes on them, write DIR/report.html.
+    An earlier demo's folder is replaced; any other non-empty folder only with --overwrite."""
     from genlens.measure.probe_training import probe_accuracy
     from genlens.measure.probes import ConceptProbe
 
+    check_demo_folder(out, overwrite)
     dev = resolve_device(device)
-    report = HtmlReport("genlens demo")
+    report = HtmlReport(TITLE)
     versions = installed()
     report.heading("Installed")
     report.table(["package", "version"], [[k, v or "not installed"] for k, v in versions.items()])
