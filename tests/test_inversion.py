@@ -163,6 +163,10 @@ def test_sampler_study_rows_and_bench_cli(world_setup, cli, tmp_path):
     )
     result = json.loads(out.stdout)
     assert len(result["rows"]) == 8 and (tmp_path / "r" / "report.html").read_text().count("<polyline") == 2
+    page = (tmp_path / "r" / "report.html").read_text()
+    again = cli("bench", "sampler", "--classifier", "x", "--layer", "layer2", "--report", str(tmp_path / "r"))
+    assert again.returncode == 2 and "already holds a report" in again.stderr and "Traceback" not in again.stderr
+    assert (tmp_path / "r" / "report.html").read_text() == page
 
 
 def test_feature_matching_term_is_zero_for_the_true_image_and_skips_dropped_samples():

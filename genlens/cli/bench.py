@@ -9,6 +9,7 @@ import typer
 from genlens.classifiers.training import EVAL_SEED
 from genlens.cli import options
 from genlens.cli.app import app, emit
+from genlens.cli.outputs import check_report
 
 bench_app = typer.Typer(no_args_is_help=True, help="Measured studies (sampler speed and fidelity, DEPICT).")
 app.add_typer(bench_app, name="bench")
@@ -24,9 +25,11 @@ def bench_sampler(
     report: Path = typer.Option(None, "--report", help="Folder for report.html with the quality-time plot."),
     seed: int = options.Seed,
     device: str = options.Device,
+    overwrite: bool = options.Overwrite,
     as_json: bool = options.Json,
 ):
     """Feature cosine, top-1 agreement and seconds per image for DDIM and DPM-Solver++ at 5-50 steps."""
+    check_report(report, overwrite)
     from genlens.device import resolve_device
     from genlens.inversion.inverter import FeatureInverter
     from genlens.inversion.registry import find_inverter

@@ -10,6 +10,7 @@ from genlens.classifiers.training import EVAL_SEED
 from genlens.cli import options
 from genlens.cli.app import emit
 from genlens.cli.evaluate import eval_app
+from genlens.cli.outputs import check_report
 from genlens.errors import GenlensError
 
 
@@ -48,8 +49,7 @@ def eval_inversion(
     names = [m.strip() for m in methods.split(",") if m.strip()]
     if not names or n < 2 or samples < 1 or steps < 1:
         raise GenlensError("--methods must name at least one method; --n at least 2; --samples, --steps at least 1")
-    if report is not None and (report / "report.html").exists() and not overwrite:
-        raise GenlensError(f"{report} already holds a report; pass --overwrite to replace it")
+    check_report(report, overwrite)
     dev = resolve_device(device)
     model = load_classifier(classifier, device=dev)
     FeatureExtractor(model, [layer])  # an unknown layer fails here, before anything loads

@@ -9,6 +9,7 @@ import typer
 from genlens.classifiers.training import EVAL_SEED
 from genlens.cli import options
 from genlens.cli.app import app, emit
+from genlens.cli.outputs import check_report
 from genlens.errors import GenlensError
 
 
@@ -44,8 +45,7 @@ def permute_command(
         raise GenlensError("give exactly one of --world TASK and --concepts CSV (with --caption-template)")
     if repeats < 1 or n < 2:
         raise GenlensError("--repeats must be at least 1 and --n at least 2")
-    if report is not None and (report / "report.html").exists() and not overwrite:
-        raise GenlensError(f"{report} already holds a report; pass --overwrite to replace it")
+    check_report(report, overwrite)
     dev = resolve_device(device)
     model = load_classifier(classifier, device=dev)
     probes, real = None, None
