@@ -68,6 +68,11 @@ def test_invert_cli_rejects_other_layer_and_missing_checkpoint(world_setup, cli,
     assert r.returncode == 2 and "trained for layer layer2" in r.stderr and "Traceback" not in r.stderr
     r = cli("invert", "--inverter", str(tmp_path / "nothing"), "--world", "2", "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and "not a genlens inverter" in r.stderr
+    (tmp_path / "kept" / "grids").mkdir(parents=True)  # an earlier run's output, finished or not
+    (tmp_path / "kept" / "results.jsonl").write_text("earlier\n")
+    r = cli("invert", "--inverter", str(root / "inv"), "--world", "2", "--out", str(tmp_path / "kept"))
+    assert r.returncode == 2 and "already holds results" in r.stderr
+    assert (tmp_path / "kept" / "results.jsonl").read_text() == "earlier\n"
 
 
 def test_stable_diffusion_base_with_a_timm_classifier(tmp_path):

@@ -64,7 +64,7 @@ def invert_command(
 
     if out is None:
         raise GenlensError("--out is required")
-    if (out / "summary.json").exists() and not overwrite:
+    if any((out / name).exists() for name in ("summary.json", "results.jsonl", "grids")) and not overwrite:
         raise GenlensError(f"{out} already holds results; pass --overwrite to replace them")
     if inverter is None:
         if classifier is None or layer is None:
