@@ -52,6 +52,23 @@ def test_bad_inputs_are_one_line_errors_with_exit_2(cli, tmp_path):
     _one_line_error(cli("layers", "torchvision:resnet18"))  # no pretrained weights offline
     _one_line_error(cli("train", "defaults", "--name", "no-such-model", "--out", str(tmp_path / "w")))
     _one_line_error(cli("train", "defaults", "--only", "nothing", "--out", str(tmp_path / "w")))
+    _one_line_error(cli("eval", "diffusion", "--n", "2", "--steps", "0"))  # caught before any sampling
+    _one_line_error(cli("eval", "diffusion", "--n", "2", "--guidance", "-1"))
+    _one_line_error(
+        cli(
+            "invert",
+            "--classifier",
+            "world-cnn",
+            "--layer",
+            "layer3",
+            "--world",
+            "2",
+            "--sampler",
+            "euler",
+            "--out",
+            str(tmp_path / "i"),
+        )
+    )
     usage = cli("world", "render")  # a missing option: click's usage message, exit 2
     assert usage.returncode == 2 and "--out" in usage.stderr and "Traceback" not in usage.stderr
 

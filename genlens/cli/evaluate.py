@@ -11,6 +11,7 @@ from genlens.classifiers.training import EVAL_SEED, accuracy
 from genlens.cli import options
 from genlens.cli.app import app, emit
 from genlens.device import resolve_device
+from genlens.errors import GenlensError
 from genlens.world import TASKS, get_task
 
 eval_app = typer.Typer(no_args_is_help=True, help="Measure models on fresh world renders.")
@@ -66,10 +67,14 @@ def eval_diffusion(
 ):
     """Per-concept share of generated images that the probes read as their caption says."""
     from genlens.generators.base_model import load_base
+    from genlens.generators.samplers import check_sampling
     from genlens.inversion.inverter import resolve_base
     from genlens.measure.generation import caption_fidelity
     from genlens.measure.probes import ConceptProbe
 
+    check_sampling(steps, sampler, guidance)
+    if n < 1:
+        raise GenlensError(f"--n must be at least 1, got {n}")
     dev = resolve_device(device)
     result = caption_fidelity(
         load_base(resolve_base(base), dev), ConceptProbe.load().to(dev), n, steps, sampler, guidance, seed

@@ -39,6 +39,7 @@ def eval_inversion(
     from genlens.classifiers.loader import load_classifier
     from genlens.device import resolve_device
     from genlens.features import FeatureExtractor
+    from genlens.generators.samplers import check_sampling
     from genlens.images import load_images
     from genlens.inversion.comparison import compare, reading
     from genlens.inversion.methods import load_method
@@ -47,8 +48,9 @@ def eval_inversion(
     from genlens.world import get_task
 
     names = [m.strip() for m in methods.split(",") if m.strip()]
-    if not names or n < 2 or samples < 1 or steps < 1:
-        raise GenlensError("--methods must name at least one method; --n at least 2; --samples, --steps at least 1")
+    if not names or n < 2 or samples < 1:
+        raise GenlensError("--methods must name at least one method; --n at least 2; --samples at least 1")
+    check_sampling(steps, sampler, 1.0)
     check_report(report, overwrite)
     dev = resolve_device(device)
     model = load_classifier(classifier, device=dev)

@@ -37,6 +37,7 @@ def invert_command(
     as_json: bool = options.Json,
 ):
     """Invert features: source | samples grids, per-image results and a summary of fidelity."""
+    from genlens.generators.samplers import check_sampling
     from genlens.inversion.registry import find_inverter, shipped_inverters
 
     if list_:
@@ -72,8 +73,9 @@ def invert_command(
         inverter = find_inverter(classifier, layer, pooled)
     if (world is None) == (not images):
         raise GenlensError("give exactly one of --world N and --images PATH")
-    if samples < 1 or steps < 1 or steer < 0:
-        raise GenlensError("--samples and --steps must be at least 1, --steer at least 0")
+    if samples < 1 or steer < 0:
+        raise GenlensError("--samples must be at least 1, --steer at least 0")
+    check_sampling(steps, sampler, guidance)
     dev = resolve_device(device)
     inv = FeatureInverter.load(inverter, device=dev)
     if layer is not None and layer != inv.config.layer:

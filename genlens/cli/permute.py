@@ -43,8 +43,8 @@ def permute_command(
 
     if (world is None) == (concepts_csv is None):
         raise GenlensError("give exactly one of --world TASK and --concepts CSV (with --caption-template)")
-    if repeats < 1 or n < 2:
-        raise GenlensError("--repeats must be at least 1 and --n at least 2")
+    if repeats < 1 or n < 2 or steps < 1:
+        raise GenlensError("--repeats and --steps must be at least 1, --n at least 2")
     check_report(report, overwrite)
     dev = resolve_device(device)
     model = load_classifier(classifier, device=dev)

@@ -10,7 +10,7 @@ from diffusers import DiffusionPipeline
 
 from genlens.errors import GenlensError
 from genlens.generators.coordinates import with_coordinates
-from genlens.generators.samplers import sampling_scheduler
+from genlens.generators.samplers import check_sampling, sampling_scheduler
 
 
 class WorldDiffusionPipeline(DiffusionPipeline):
@@ -83,6 +83,7 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         plain text-conditioned model. steer(clean, t) returns a corrected version of each step's
         predicted clean sample (in [-1, 1] pixels), and the step proceeds from the correction.
         """
+        check_sampling(steps, sampler, guidance)
         device = self.unet.device
         scheduler = sampling_scheduler(self.scheduler.config, sampler, self.pixel_space)
         scheduler.set_timesteps(steps, device=device)

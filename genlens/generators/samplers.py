@@ -9,6 +9,16 @@ from genlens.errors import GenlensError
 SAMPLERS = ("ddim", "dpm")
 
 
+def check_sampling(steps: int, sampler: str, guidance: float) -> None:
+    """Refuse sampling settings no run can use, before any work starts."""
+    if sampler not in SAMPLERS:
+        raise GenlensError(f"unknown sampler '{sampler}', expected one of {', '.join(SAMPLERS)}")
+    if steps < 1:
+        raise GenlensError(f"sampling needs at least 1 step, got {steps}")
+    if guidance < 0:
+        raise GenlensError(f"guidance must be at least 0 (1 turns it off), got {guidance}")
+
+
 def sampling_scheduler(config, sampler: str, pixel_space: bool):
     """A DDIM or DPM-Solver++ scheduler from a training scheduler's config.
 
