@@ -53,6 +53,8 @@ def test_bad_inputs_are_one_line_errors_with_exit_2(cli, tmp_path):
     _one_line_error(cli("train", "defaults", "--name", "no-such-model", "--out", str(tmp_path / "w")))
     _one_line_error(cli("train", "defaults", "--only", "nothing", "--out", str(tmp_path / "w")))
     _one_line_error(cli("eval", "diffusion", "--n", "2", "--steps", "0"))  # caught before any sampling
+    _one_line_error(cli("world", "render", "--n", "2", "--size", "3", "--out", str(tmp_path / "r")))
+    _one_line_error(cli("train", "classifier", "--lr", "-1", "--out", str(tmp_path / "c")))
     _one_line_error(cli("eval", "diffusion", "--n", "2", "--guidance", "-1"))
     _one_line_error(
         cli(

@@ -1,8 +1,10 @@
 """The shared training loop: gradient clipping and the shipped recipes' bookkeeping."""
 
+import pytest
 import torch
 
 from genlens.defaults import GROUPS, RECIPES, group_of
+from genlens.errors import GenlensError
 from genlens.training.loop import TrainSettings, fit
 
 
@@ -29,3 +31,19 @@ def test_every_recipe_belongs_to_a_group_and_inverters_follow_the_base():
     assert {group_of(n) for n in names} == set(GROUPS)
     base = names.index("base-diffusion")
     assert all(names.index(n) > base for n in names if group_of(n) == "inverters")
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"grad_accum": 0}, "grad_accum"),
+        ({"checkpoint_every": 0}, "checkpoint_every"),
+        ({"steps": 0}, "steps"),
+        ({"lr": -1e-3}, "learning rate"),
+        ({"schedule": "linear"}, "schedule"),
+    ],
+)
+def test_settings_no_run_can_use_are_refused_when_made(bad, message):
+    with pytest.raises(GenlensError, match=message):
+        TrainSettings(**bad)
+    assert TrainSettings(lr=0.0, schedule="constant").lr == 0.0  # a frozen phase is allowed

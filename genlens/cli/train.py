@@ -33,8 +33,8 @@ def _check_out(out: Path, overwrite: bool) -> None:
 
 
 def _settings(steps, batch_size, lr, seed, device, checkpoint_every, **more) -> TrainSettings:
-    if steps < 1 or batch_size < 1:
-        raise GenlensError("--steps and --batch-size must be at least 1")
+    if not lr > 0:
+        raise GenlensError(f"--lr must be above 0, got {lr}")
     return TrainSettings(
         steps=steps,
         batch_size=batch_size,
@@ -118,6 +118,8 @@ def train_defaults_command(
     unknown = [n for n in name or [] if n not in RECIPES]
     if unknown:
         raise GenlensError(f"unknown shipped model '{unknown[0]}', expected one of {', '.join(RECIPES)}")
+    if out is not None and out.exists() and not out.is_dir():
+        raise GenlensError(f"{out} is a file; --out takes a folder")
     root = out or weights_root()
     cards = train_defaults(root, only, device, names=name or None)
     emit(

@@ -11,6 +11,7 @@ from typing import Any, Callable
 import torch
 from accelerate import Accelerator
 
+from genlens.errors import GenlensError
 from genlens.progress import progress_bar
 from genlens.training.checkpoint import (
     latest_checkpoint,
@@ -35,6 +36,16 @@ class TrainSettings:
     mixed_precision: str = "auto"  # auto: bf16 on CUDA, none on the CPU
     device: str = "auto"
     seed: int = 0
+
+    def __post_init__(self):
+        for name in ("steps", "batch_size", "grad_accum", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                flag = "--" + name.replace("_", "-")
+                raise GenlensError(f"{name} ({flag}) must be at least 1, got {getattr(self, name)}")
+        if self.lr < 0 or self.warmup < 0:
+            raise GenlensError(f"learning rate and warm-up must be at least 0, got {self.lr} and {self.warmup}")
+        if self.schedule not in ("cosine", "constant"):
+            raise GenlensError(f"unknown schedule '{self.schedule}', expected cosine or constant")
 
 
 @dataclass

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from genlens.errors import GenlensError
 from genlens.world import concepts
 from genlens.world.patterns import PATTERN_MASKS
 from genlens.world.scenes import SceneBatch
@@ -27,6 +28,11 @@ def _pattern_rgb(background: torch.Tensor) -> torch.Tensor:
 CHUNK_PIXELS = 64 * 128 * 128
 
 
+#: Image sizes the renderer draws: below 8 pixels no shape is legible; above 1024 one image's
+#: supersampled canvas alone takes hundreds of megabytes.
+MIN_SIZE, MAX_SIZE = 8, 1024
+
+
 def render(scenes: SceneBatch, size: int = 32, supersample: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
     """Render scenes at size x size pixels.
 
@@ -34,8 +40,8 @@ def render(scenes: SceneBatch, size: int = 32, supersample: int = 4) -> tuple[to
     and masks, a bool tensor (N, K, size, size) with each object's pixels (more than half covered).
     Scenes are rendered a chunk at a time so that the supersampled canvas stays in cache.
     """
-    if size < 8:
-        raise ValueError(f"image size must be at least 8 pixels, got {size}")
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise GenlensError(f"image size must be {MIN_SIZE} to {MAX_SIZE} pixels, got {size}")
     chunk = max(1, CHUNK_PIXELS // (size * supersample) ** 2)
     parts = [_render(scenes[i : i + chunk], size, supersample) for i in range(0, len(scenes), chunk)]
     return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
