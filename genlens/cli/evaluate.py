@@ -11,7 +11,6 @@ from genlens.classifiers.training import EVAL_SEED, accuracy
 from genlens.cli import options
 from genlens.cli.app import app, emit
 from genlens.device import resolve_device
-from genlens.errors import GenlensError
 from genlens.world import TASKS, get_task
 
 eval_app = typer.Typer(no_args_is_help=True, help="Measure models on fresh world renders.")
@@ -73,8 +72,6 @@ def eval_diffusion(
     from genlens.measure.probes import ConceptProbe
 
     check_sampling(steps, sampler, guidance)
-    if n < 1:
-        raise GenlensError(f"--n must be at least 1, got {n}")
     dev = resolve_device(device)
     result = caption_fidelity(
         load_base(resolve_base(base), dev), ConceptProbe.load().to(dev), n, steps, sampler, guidance, seed

@@ -21,7 +21,10 @@ def _check_out(out: Path, overwrite: bool) -> None:
     if overwrite and out.exists():
         import shutil
 
-        shutil.rmtree(out) if out.is_dir() else out.unlink()
+        if out.is_dir():
+            shutil.rmtree(out)
+        else:
+            out.unlink()
     if not out.exists() or (out / "checkpoints").is_dir():
         return
     if not out.is_dir():
