@@ -187,3 +187,41 @@ def test_demo_leaves_a_folder_of_other_files_alone(cli, tmp_path):
         check_demo_folder(tmp_path / "file", overwrite=False)
     assert check_demo_folder(tmp_path / "mine", overwrite=True) is None
     assert check_demo_folder(tmp_path / "new", overwrite=False) is None
+
+
+def test_generate_writes_images_records_and_a_grid_and_repeats_its_bytes(cli, tmp_path):
+    caption = "a large blue heart at the top on a striped white background"
+    args = ("generate", "--caption", caption, "--n-per-caption", "2", "--steps", "3", "--seed", "7", "--json")
+    out = json.loads(cli(*args, "--out", str(tmp_path / "a"), check=True).stdout)
+    assert out["images"] == 2 and out["out"] == str(tmp_path / "a")
+    records = [json.loads(line) for line in (tmp_path / "a" / "generated.jsonl").read_text().splitlines()]
+    assert [(r["caption"], r["seed"]) for r in records] == [(caption, 7), (caption, 8)]
+    assert (tmp_path / "a" / "grid.png").is_file()
+    cli(*args, "--out", str(tmp_path / "b"), check=True)
+    for r in records:
+        assert (tmp_path / "a" / r["file"]).read_bytes() == (tmp_path / "b" / r["file"]).read_bytes()
+    # the second image, drawn alone from its own seed, is the same image
+    alone = cli("generate", "--caption", caption, "--steps", "3", "--seed", "8", "--out", str(tmp_path / "c"), check=True)
+    assert alone.returncode == 0
+    second = np.asarray(Image.open(tmp_path / "b" / records[1]["file"]), dtype=float)
+    assert np.abs(np.asarray(Image.open(tmp_path / "c" / "images" / "00000.png"), dtype=float) - second).max() <= 1
+    _one_line_error(cli(*args, "--out", str(tmp_path / "a")))  # not replaced without --overwrite
+
+
+def test_generate_bad_inputs_are_one_line_errors_with_exit_2(cli, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n  \n")
+    out = str(tmp_path / "out")
+    _one_line_error(cli("generate", "--captions", str(empty), "--out", out))
+    _one_line_error(cli("generate", "--caption", "a small red zebra", "--out", out))
+    _one_line_error(cli("generate", "--caption", "a red star", "--base", str(tmp_path), "--out", out))
+    _one_line_error(cli("generate", "--out", out))
+    assert not (tmp_path / "out").exists()
+
+
+def test_eval_probes_under_blur_reports_the_perturbation(cli):
+    clean = json.loads(cli("eval", "probes", "--n", "200", "--json", check=True).stdout)
+    blurred = json.loads(cli("eval", "probes", "--n", "200", "--blur", "2.5", "--json", check=True).stdout)
+    assert blurred["blur"] == 2.5 and blurred["noise"] == 0.0
+    assert blurred["accuracy"]["shape"] < clean["accuracy"]["shape"]
+    _one_line_error(cli("eval", "probes", "--noise", "-1"))

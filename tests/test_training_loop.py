@@ -47,3 +47,27 @@ def test_settings_no_run_can_use_are_refused_when_made(bad, message):
     with pytest.raises(GenlensError, match=message):
         TrainSettings(**bad)
     assert TrainSettings(lr=0.0, schedule="constant").lr == 0.0  # a frozen phase is allowed
+
+
+def _linear_fit(folder, ema_decay):
+    """20 steps of a linear regression; returns the model's final weights."""
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 1)
+    target = torch.tensor([[1.0, -2.0, 0.5, 3.0]])
+
+    def batch(step, process, device):
+        x = torch.randn(16, 4, generator=torch.Generator().manual_seed(step))
+        return x, x @ target.T
+
+    settings = TrainSettings(steps=20, batch_size=16, lr=0.05, warmup=1, ema_decay=ema_decay, checkpoint_every=5)
+    fit(model, batch, lambda m, b: (m(b[0]) - b[1]).pow(2).mean(), settings, folder)
+    return model.weight.detach().clone()
+
+
+def test_ema_ends_on_the_average_and_a_resumed_run_continues_it(tmp_path):
+    import shutil
+
+    averaged = _linear_fit(tmp_path / "a", 0.9)
+    assert not torch.allclose(averaged, _linear_fit(tmp_path / "b", None), atol=1e-3)  # the average lags
+    shutil.rmtree(tmp_path / "a" / "checkpoints" / "step-0000020")  # as if killed after step 15's checkpoint
+    assert torch.allclose(_linear_fit(tmp_path / "a", 0.9), averaged, atol=1e-6)

@@ -37,7 +37,18 @@ def emit(obj: dict, as_json: bool, human=None) -> None:
 
 
 def _register() -> None:
-    from genlens.cli import bench, demo, evaluate, evaluate_inversion, invert, models, permute, train, world  # noqa: F401
+    from genlens.cli import (  # noqa: F401
+        bench,
+        demo,
+        evaluate,
+        evaluate_inversion,
+        generate,
+        invert,
+        models,
+        permute,
+        train,
+        world,
+    )
 
 
 def main() -> None:

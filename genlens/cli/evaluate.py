@@ -11,6 +11,7 @@ from genlens.classifiers.training import EVAL_SEED, accuracy
 from genlens.cli import options
 from genlens.cli.app import app, emit
 from genlens.device import resolve_device
+from genlens.errors import GenlensError
 from genlens.world import TASKS, get_task
 
 eval_app = typer.Typer(no_args_is_help=True, help="Measure models on fresh world renders.")
@@ -42,15 +43,23 @@ def eval_probes(
     n: int = typer.Option(1000, "--n", help="Number of test images."),
     seed: int = typer.Option(EVAL_SEED, "--seed", help="Render seed of the test images."),
     probes: Path = typer.Option(None, "--probes", help="A probes folder; the shipped probes by default."),
+    blur: float = typer.Option(0.0, "--blur", help="Gaussian blur of the renders first, sigma in pixels."),
+    noise: float = typer.Option(0.0, "--noise", help="Gaussian pixel noise of the renders first, sd (images in [0, 1])."),
     device: str = options.Device,
     as_json: bool = options.Json,
 ):
-    """Per-concept accuracy of the concept probes on N fresh test renders."""
+    """Per-concept accuracy of the concept probes on N fresh test renders, blurred and noised if asked."""
     from genlens.measure.probe_training import probe_accuracy
     from genlens.measure.probes import ConceptProbe
 
-    acc = probe_accuracy(ConceptProbe.load(probes).to(resolve_device(device)), n, seed=seed)
-    emit({"n": n, "accuracy": acc}, as_json, lambda o: [print(f"{c:20s} {v:.4f}") for c, v in o["accuracy"].items()])
+    if n < 1 or blur < 0 or noise < 0:
+        raise GenlensError(f"--n must be at least 1 and --blur, --noise at least 0, got {n}, {blur}, {noise}")
+    acc = probe_accuracy(ConceptProbe.load(probes).to(resolve_device(device)), n, seed=seed, blur=blur, noise=noise)
+    emit(
+        {"n": n, "blur": blur, "noise": noise, "accuracy": acc},
+        as_json,
+        lambda o: [print(f"{c:20s} {v:.4f}") for c, v in o["accuracy"].items()],
+    )
 
 
 @eval_app.command("diffusion")
@@ -60,21 +69,34 @@ def eval_diffusion(
     steps: int = typer.Option(20, "--steps"),
     sampler: str = typer.Option("dpm", "--sampler"),
     guidance: float = typer.Option(1.0, "--guidance"),
+    probes: Path = typer.Option(None, "--probes", help="A probes folder; the shipped probes by default."),
+    reader: str = typer.Option(
+        "world-vit", "--reader", help="Independent reader: a classifier naming one concept's values, or none."
+    ),
     seed: int = options.Seed,
     device: str = options.Device,
     as_json: bool = options.Json,
 ):
-    """Per-concept share of generated images that the probes read as their caption says."""
+    """Per-concept share of generated images that the probes read as their caption says, beside the
+    share that an independent reader (world-vit: the shape) reads so."""
     from genlens.generators.base_model import load_base
     from genlens.generators.samplers import check_sampling
     from genlens.inversion.inverter import resolve_base
     from genlens.measure.generation import caption_fidelity
     from genlens.measure.probes import ConceptProbe
+    from genlens.measure.reader import load_reader
 
     check_sampling(steps, sampler, guidance)
     dev = resolve_device(device)
     result = caption_fidelity(
-        load_base(resolve_base(base), dev), ConceptProbe.load().to(dev), n, steps, sampler, guidance, seed
+        load_base(resolve_base(base), dev),
+        ConceptProbe.load(probes).to(dev),
+        n,
+        steps,
+        sampler,
+        guidance,
+        seed,
+        reader=load_reader(reader, dev),
     )
     out = {
         "base": base,
@@ -83,5 +105,14 @@ def eval_diffusion(
         "sampler": sampler,
         "guidance": guidance,
         "accuracy": result["accuracy"],
+        "reader": result["reader"],
     }
-    emit(out, as_json, lambda o: [print(f"{c:20s} {v:.4f}") for c, v in o["accuracy"].items()])
+    emit(out, as_json, _print_fidelity)
+
+
+def _print_fidelity(o: dict) -> None:
+    for c, v in o["accuracy"].items():
+        print(f"{c:20s} {v:.4f}")
+    if o["reader"]:
+        r = o["reader"]
+        print(f"{r['concept'] + ' (' + r['spec'] + ')':20s} {r['agreement']:.4f}")

@@ -12,7 +12,7 @@ from transformers.utils import logging as transformers_logging
 from genlens.errors import GenlensError
 from genlens.generators.coordinates import COORDINATE_CHANNELS
 from genlens.generators.pipeline import WorldDiffusionPipeline
-from genlens.generators.text import world_text_encoder, world_tokenizer
+from genlens.generators.text import MAX_LENGTH, world_text_encoder, world_tokenizer
 
 #: Channels of the world UNet's levels (32, 16 and 8 pixels).
 WORLD_CHANNELS = (32, 64, 64)
@@ -29,6 +29,8 @@ def world_unet(
     block_out_channels: tuple[int, ...] = WORLD_CHANNELS,
     attention_levels: int = 1,
     coordinates: bool = True,
+    in_channels: int = 3,
+    bag_of_words: int | None = None,
 ) -> UNet2DConditionModel:
     """A small UNet on RGB pixels, with cross-attention to the caption at its `attention_levels`
     coarsest levels and in the middle block, and the caption pooled by attention into the timestep
@@ -39,12 +41,21 @@ def world_unet(
 
     One level by default (1/4 resolution): attention at 1/2 resolution as well costs three times the
     training time on the CPU (BENCHMARKS.md) for little that a 32-pixel scene needs.
+
+    in_channels is the sample's channels (3 for pixels, the latent channels on an autoencoder).
+    With bag_of_words (the vocabulary size), the caption's word counts reach the timestep embedding
+    through a class-embedding projection (generators.conditioning) instead of attention pooling.
     """
     plain = len(block_out_channels) - attention_levels
+    caption_path = (
+        {"class_embed_type": "projection", "projection_class_embeddings_input_dim": bag_of_words}
+        if bag_of_words
+        else {"addition_embed_type": "text", "addition_embed_type_num_heads": TEXT_POOL_HEADS}
+    )
     return UNet2DConditionModel(
         sample_size=sample_size,
-        in_channels=3 + (COORDINATE_CHANNELS if coordinates else 0),
-        out_channels=3,
+        in_channels=in_channels + (COORDINATE_CHANNELS if coordinates else 0),
+        out_channels=in_channels,
         layers_per_block=1,
         block_out_channels=block_out_channels,
         down_block_types=("DownBlock2D",) * plain + ("CrossAttnDownBlock2D",) * attention_levels,
@@ -53,8 +64,7 @@ def world_unet(
         attention_head_dim=32,
         norm_num_groups=NORM_GROUPS,
         resnet_time_scale_shift="scale_shift",
-        addition_embed_type="text",
-        addition_embed_type_num_heads=TEXT_POOL_HEADS,
+        **caption_path,
     )
 
 
@@ -75,14 +85,29 @@ def new_world_pipeline(
     text_width: int = 128,
     block_out_channels: tuple[int, ...] = WORLD_CHANNELS,
     attention_levels: int = 1,
+    vae=None,
+    caption_words: bool = False,
+    max_length: int = MAX_LENGTH,
 ) -> WorldDiffusionPipeline:
-    """An untrained world pipeline: world tokenizer, small CLIP text encoder, pixel-space UNet."""
-    tokenizer = world_tokenizer()
+    """An untrained world pipeline: world tokenizer, small CLIP text encoder, UNet on pixels or, with
+    a (trained) vae, on its latents (sample_size is then the latent grid). With caption_words the
+    caption's padding is masked out of cross-attention and its bag of words conditions every block
+    through the timestep embedding (generators.conditioning)."""
+    tokenizer = world_tokenizer(max_length)
+    channels = 3 if vae is None else vae.config.latent_channels
     return WorldDiffusionPipeline(
-        unet=world_unet(sample_size, text_width, block_out_channels, attention_levels),
-        text_encoder=world_text_encoder(tokenizer, text_width),
+        unet=world_unet(
+            sample_size,
+            text_width,
+            block_out_channels,
+            attention_levels,
+            in_channels=channels,
+            bag_of_words=len(tokenizer) if caption_words else None,
+        ),
+        text_encoder=world_text_encoder(tokenizer, text_width, mask_padding=caption_words),
         tokenizer=tokenizer,
         scheduler=training_scheduler(),
+        vae=vae,
     )
 
 

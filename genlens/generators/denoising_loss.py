@@ -22,6 +22,7 @@ class LossSettings:
     object_weight: float = 3.0
     timestep_range: tuple[int, int] | None = None  # train on timesteps in [low, high) only; all when None
     range_share: float = 1.0  # the share of samples drawn from timestep_range, the rest from the whole schedule
+    feature_weight: float = 0.0  # weight of the critic's feature term on the predicted clean image (base training)
 
 
 def snr_weights(scheduler, timesteps: torch.Tensor, gamma: float | None) -> torch.Tensor:

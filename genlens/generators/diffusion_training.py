@@ -11,8 +11,11 @@ from torch import nn
 from genlens.artifacts import write_artifact
 from genlens.classifiers.training import step_seed
 from genlens.generators.base_model import new_world_pipeline
+from genlens.generators.conditioning import tokenize, unet_conditioning
 from genlens.generators.coordinates import with_coordinates
-from genlens.generators.denoising_loss import LossSettings, denoising_loss, object_weights
+from genlens.errors import GenlensError
+from genlens.generators.critic import WorldCritic, feature_error
+from genlens.generators.denoising_loss import LossSettings, denoising_loss, object_weights, predicted_clean
 from genlens.generators.pipeline import WorldDiffusionPipeline
 from genlens.training.loop import TrainSettings, fit
 from genlens.world import get_task
@@ -64,13 +67,28 @@ def train_diffusion(
     caption_dropout: float = 0.1,
     pipeline: WorldDiffusionPipeline | None = None,
     loss_settings: LossSettings | None = None,
+    critic: WorldCritic | None = None,
 ) -> tuple[WorldDiffusionPipeline, dict]:
-    """Train a world base model (a new one unless given) and save it to out as a pipeline folder + card."""
+    """Train a world base model (a new one unless given) and save it to out as a pipeline folder + card.
+
+    On a latent pipeline (one with a VAE, kept frozen) the model learns the VAE's scaled latents of
+    the renders. With a critic and loss_settings.feature_weight > 0 (pixel space only), the critic's
+    features of each step's predicted clean image must also match the render's (relative squared
+    error weighted by the timestep's signal fraction alpha-bar), which amplifies the part of the
+    error that decides an object's shape."""
     loss_settings = loss_settings or LossSettings()
     torch.manual_seed(settings.seed)
     pipe = pipeline or new_world_pipeline(sample_size=size)
     model = TextToImage(pipe.unet, pipe.text_encoder)
     scheduler, tokenizer = pipe.scheduler, pipe.tokenizer
+    feature_term = critic is not None and loss_settings.feature_weight > 0
+    if feature_term and not pipe.pixel_space:
+        raise GenlensError("the critic's feature term needs a pixel-space base")
+    if feature_term:
+        critic = critic.eval().requires_grad_(False)
+    if not pipe.pixel_space:
+        pipe.vae.eval().requires_grad_(False)
+    grid = pipe.unet.config.sample_size
 
     def batch(step: int, process: int, device: torch.device):
         seed = step_seed(settings.seed, step, process)
@@ -80,23 +98,34 @@ def train_diffusion(
         g = torch.Generator().manual_seed(seed)
         drop = torch.rand(len(captions), generator=g) < caption_dropout
         captions = ["" if d else c for c, d in zip(captions, drop.tolist())]
-        ids = tokenizer(
-            captions, padding="max_length", truncation=True, max_length=tokenizer.model_max_length, return_tensors="pt"
-        ).input_ids
+        ids, mask = tokenize(tokenizer, captions)
+        with torch.no_grad():
+            clean = images * 2 - 1 if pipe.pixel_space else pipe.encode_images(images.to(pipe.vae.device), g)
+        if clean.shape[-1] != weights.shape[-1]:
+            weights = torch.nn.functional.interpolate(weights, size=(grid, grid), mode="area")
         noisy, target, t = noise_batch(
-            scheduler, images * 2 - 1, g, loss_settings.timestep_range, loss_settings.range_share
+            scheduler, clean.cpu(), g, loss_settings.timestep_range, loss_settings.range_share
         )
-        return noisy.to(device), target.to(device), t.to(device), ids.to(device), weights.to(device)
+        data = (noisy, target, t, ids, mask, weights, images)
+        return tuple(x.to(device) for x in data)
 
     def loss(m, data):
-        noisy, target, t, ids, weights = data
-        states = m.text_encoder(ids)[0]
-        prediction = m.unet(with_coordinates(noisy, m.unet.config), t, encoder_hidden_states=states).sample
-        return denoising_loss(prediction, target, t, scheduler, loss_settings.snr_gamma, weights)
+        noisy, target, t, ids, mask, weights, images = data
+        caption = unet_conditioning(m.unet, m.text_encoder, tokenizer, ids, mask)
+        prediction = m.unet(with_coordinates(noisy, m.unet.config), t, **caption).sample
+        value = denoising_loss(prediction, target, t, scheduler, loss_settings.snr_gamma, weights)
+        if feature_term:
+            critic.to(images.device)
+            clean = (predicted_clean(scheduler, noisy, prediction, t).clamp(-1, 1) + 1) / 2
+            signal = scheduler.alphas_cumprod.to(t.device)[t].float()
+            value = value + loss_settings.feature_weight * (signal * feature_error(critic, clean, images)).mean()
+        return value
 
     result = fit(model, batch, loss, settings, Path(out), description="train base diffusion")
     pipe.to("cpu")
-    card = result.card("base-diffusion", image_size=size, caption_dropout=caption_dropout, loss=asdict(loss_settings))
+    card = result.card(
+        "base-diffusion", image_size=pipe.image_size, caption_dropout=caption_dropout, loss=asdict(loss_settings)
+    )
     save_pipeline(pipe, Path(out), card)
     return pipe, card
 

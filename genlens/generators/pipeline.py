@@ -9,6 +9,7 @@ import torch
 from diffusers import DiffusionPipeline
 
 from genlens.errors import GenlensError
+from genlens.generators.conditioning import tokenize, unet_conditioning
 from genlens.generators.coordinates import with_coordinates
 from genlens.generators.samplers import check_sampling, sampling_scheduler
 
@@ -38,23 +39,20 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         size = self.unet.config.sample_size
         return size if self.pixel_space else size * 2 ** (len(self.vae.config.block_out_channels) - 1)
 
-    def encode_prompt(self, prompts: list[str]) -> torch.Tensor:
-        """(N, L, D) text-encoder states of prompts, padded to the tokenizer's max length."""
-        ids = self.tokenizer(
-            prompts,
-            padding="max_length",
-            truncation=True,
-            max_length=self.tokenizer.model_max_length,
-            return_tensors="pt",
-        ).input_ids.to(self.text_encoder.device)
-        return self.text_encoder(ids)[0]
+    def caption_conditioning(self, prompts: list[str]) -> dict:
+        """The UNet's caption keyword arguments for prompts (generators.conditioning)."""
+        ids, mask = tokenize(self.tokenizer, prompts)
+        device = self.text_encoder.device
+        return unet_conditioning(self.unet, self.text_encoder, self.tokenizer, ids.to(device), mask.to(device))
 
-    def encode_images(self, images: torch.Tensor) -> torch.Tensor:
-        """Images in [0, 1] to the model's sample space: [-1, 1] pixels, or scaled VAE latents."""
+    def encode_images(self, images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Images in [0, 1] to the model's sample space: [-1, 1] pixels, or scaled VAE latents
+        (drawn from the encoder's distribution with generator)."""
         x = images * 2 - 1
         if self.pixel_space:
             return x
-        return self.vae.encode(x.to(self.vae.dtype)).latent_dist.sample() * self.vae.config.scaling_factor
+        latents = self.vae.encode(x.to(self.vae.dtype)).latent_dist.sample(generator)
+        return latents * self.vae.config.scaling_factor
 
     def decode_samples(self, samples: torch.Tensor) -> torch.Tensor:
         """The model's samples back to images in [0, 1]."""
@@ -88,8 +86,8 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         scheduler = sampling_scheduler(self.scheduler.config, sampler, self.pixel_space)
         scheduler.set_timesteps(steps, device=device)
         n = len(prompts)
-        cond = self.encode_prompt(prompts)
-        uncond = self.encode_prompt([""] * n) if guidance != 1.0 else None
+        cond = self.caption_conditioning(prompts)
+        uncond = self.caption_conditioning([""] * n) if guidance != 1.0 else None
         channels, size = self.unet.config.out_channels, self.unet.config.sample_size
         if isinstance(generator, list):
             noise = torch.stack([torch.randn((channels, size, size), generator=g) for g in generator])
@@ -121,10 +119,10 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         noise = (x - signal * clean) / noise_level
         return (signal * noise - noise_level * clean if velocity else noise).to(prediction.dtype)
 
-    def _predict(self, x, t, states, residuals, unconditional: bool) -> torch.Tensor:
+    def _predict(self, x, t, caption: dict, residuals, unconditional: bool) -> torch.Tensor:
         extra = {}
         x = with_coordinates(x, self.unet.config)
         if residuals is not None:
-            down, mid = residuals(x, t, states, unconditional)
+            down, mid = residuals(x, t, caption["encoder_hidden_states"], unconditional)
             extra = {"down_block_additional_residuals": down, "mid_block_additional_residual": mid}
-        return self.unet(x, t, encoder_hidden_states=states, **extra).sample
+        return self.unet(x, t, **caption, **extra).sample

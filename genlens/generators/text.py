@@ -53,7 +53,11 @@ def world_tokenizer(max_length: int = MAX_LENGTH) -> PreTrainedTokenizerFast:
 
 
 def world_text_encoder(
-    tokenizer: PreTrainedTokenizerFast, hidden_size: int = 128, layers: int = 0, heads: int = 4
+    tokenizer: PreTrainedTokenizerFast,
+    hidden_size: int = 128,
+    layers: int = 0,
+    heads: int = 4,
+    mask_padding: bool = False,
 ) -> CLIPTextModel:
     """A randomly initialised CLIPTextModel sized for the world's captions.
 
@@ -72,5 +76,6 @@ def world_text_encoder(
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         projection_dim=hidden_size,
+        mask_padding=mask_padding,  # saved in config.json; read by generators.conditioning
     )
     return CLIPTextModel(config)

@@ -20,9 +20,11 @@ def caption_fidelity(
     guidance: float = 1.0,
     seed: int = 0,
     batch_size: int = 64,
+    reader=None,
 ) -> dict:
     """Generate one image per held-out single-object caption; per concept, the share of images the
-    probes read as the caption says. Returns {"n", "accuracy": {concept: share}, "images"}."""
+    probes read as the caption says, and the share the independent reader (measure.reader, if given)
+    reads as the caption says. Returns {"n", "accuracy": {concept: share}, "reader", "images", "captions"}."""
     sample = get_task("shape").sample(n, seed=EVAL_SEED + seed, split="test", size=pipe.image_size)
     generator = torch.Generator().manual_seed(seed)
     images = torch.cat(
@@ -42,6 +44,31 @@ def caption_fidelity(
     return {
         "n": n,
         "accuracy": {c: round(v, 4) for c, v in accuracy.items()},
+        "reader": None if reader is None else {
+            "spec": reader.spec, "concept": reader.concept, "agreement": reader.agreement(images, truth)
+        },
         "images": images,
         "captions": sample.captions,
+    }
+
+
+@torch.no_grad()
+def reconstruction_fidelity(vae, probes: ConceptProbe, n: int = 512, reader=None, batch_size: int = 128) -> dict:
+    """How much of each concept survives an autoencoder: the probes' (and the reader's) reading of
+    the reconstructions (encoder mean, decoded) of n held-out renders against the true concepts,
+    and the pixel MSE. Returns {"n", "mse", "accuracy": {concept: share}, "reader"}."""
+    sample = get_task("shape").sample(n, seed=EVAL_SEED, split="test", size=32)
+    parts = []
+    for i in range(0, n, batch_size):
+        x = sample.images[i : i + batch_size] * 2 - 1
+        parts.append(((vae.decode(vae.encode(x).latent_dist.mean).sample + 1) / 2).clamp(0, 1))
+    images = torch.cat(parts)
+    truth = [probe_truth(r) for r in sample.records]
+    return {
+        "n": n,
+        "mse": round(float(((images - sample.images) ** 2).mean()), 5),
+        "accuracy": {c: round(v, 4) for c, v in concept_retention(probes.predict_names(images), truth).items()},
+        "reader": None if reader is None else {
+            "spec": reader.spec, "concept": reader.concept, "agreement": reader.agreement(images, truth)
+        },
     }

@@ -67,12 +67,21 @@ def load_optimizer(optimizer: torch.optim.Optimizer, folder: Path) -> None:
 
 
 def save_checkpoint(
-    root: Path, step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer, info: dict, keep: int = 2
+    root: Path,
+    step: int,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    info: dict,
+    keep: int = 2,
+    extra: dict[str, dict[str, torch.Tensor]] | None = None,
 ) -> Path:
-    """Write root/step-NNNNNNN atomically and keep only the newest `keep` checkpoints."""
+    """Write root/step-NNNNNNN atomically (with `extra` safetensors files, {name: tensors}) and keep
+    only the newest `keep` checkpoints."""
     target = Path(root) / f"{CHECKPOINT_PREFIX}{step:07d}"
     tmp = atomic_dir(target)
     save_file(state_dict_for_saving(model), tmp / "model.safetensors")
+    for name, tensors in (extra or {}).items():
+        save_file(tensors, tmp / name)
     save_optimizer(optimizer, tmp)
     (tmp / "state.json").write_text(json.dumps({"step": step, **info}))
     publish_dir(tmp, target)

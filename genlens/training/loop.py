@@ -18,6 +18,7 @@ from genlens.training.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
+from genlens.training.moving_average import EMAModel, load_average, save_average
 
 
 @dataclass
@@ -33,6 +34,7 @@ class TrainSettings:
     grad_accum: int = 1
     checkpoint_every: int = 250
     max_grad_norm: float | None = None  # clip the gradient's norm to this, if set
+    ema_decay: float | None = None  # keep an exponential moving average of the weights and finish on it, if set
     mixed_precision: str = "auto"  # auto: bf16 on CUDA, none on the CPU
     device: str = "auto"
     seed: int = 0
@@ -44,6 +46,8 @@ class TrainSettings:
                 raise GenlensError(f"{name} ({flag}) must be at least 1, got {getattr(self, name)}")
         if self.lr < 0 or self.warmup < 0:
             raise GenlensError(f"learning rate and warm-up must be at least 0, got {self.lr} and {self.warmup}")
+        if self.ema_decay is not None and not 0 < self.ema_decay < 1:
+            raise GenlensError(f"the EMA decay must lie between 0 and 1, got {self.ema_decay}")
         if self.schedule not in ("cosine", "constant"):
             raise GenlensError(f"unknown schedule '{self.schedule}', expected cosine or constant")
 
@@ -107,7 +111,9 @@ def fit(
 
     batch_fn(step, process_index, device) returns the batch for that step (deterministic, so that a
     resumed run sees the same data); loss_fn(model, batch) returns the scalar loss. Only
-    `parameters` (default: all that require grad) are optimised.
+    `parameters` (default: all that require grad) are optimised. With settings.ema_decay the model
+    ends on the moving average of those parameters (diffusers' EMAModel, whose decay warms up as
+    (1 + step) / (10 + step)), which checkpoints carry so that a resumed run continues it.
     """
     accelerator = make_accelerator(settings)
     torch.manual_seed(settings.seed)
@@ -121,6 +127,9 @@ def fit(
         start, seconds_before = state["step"], state.get("seconds", 0.0)
         loss_value = state.get("loss", float("nan"))
     model, optimizer = accelerator.prepare(model, optimizer)
+    ema = EMAModel(params, decay=settings.ema_decay) if settings.ema_decay else None  # on the training device
+    if ema is not None and latest is not None:
+        load_average(ema, latest)
     model.train()
     t0 = time.perf_counter()
     micro = settings.grad_accum
@@ -140,6 +149,8 @@ def fit(
                         accelerator.clip_grad_norm_(params, settings.max_grad_norm)
                     optimizer.step()
                     optimizer.zero_grad(set_to_none=True)
+                if ema is not None and accelerator.sync_gradients:
+                    ema.step(params)
             loss_value = float(loss.detach())
             bar.update(task, advance=1, info=f"loss {loss_value:.4f}")
             done = step + 1
@@ -154,8 +165,11 @@ def fit(
                         "loss": loss_value,
                         "settings": asdict(settings),
                     },
+                    extra=save_average(ema) if ema is not None else None,
                 )
             accelerator.wait_for_everyone()
+    if ema is not None:
+        ema.copy_to(params)
     seconds = seconds_before + time.perf_counter() - t0
     return FitResult(
         steps=settings.steps,

@@ -1,0 +1,81 @@
+"""Pilots of world-base designs, each trained from scratch and read back the same way.
+
+    python benchmarks/generator_pilots.py a OUT --critic CRITIC --steps 1200
+    python benchmarks/generator_pilots.py b OUT --critic CRITIC --ae-steps 1500 --steps 4000
+    python benchmarks/generator_pilots.py gate VAE_DIR --probes PROBES
+
+a: pixel base (the shipped UNet) with the critic's feature term on the predicted clean image, EMA,
+   masked caption padding and the caption's bag of words.
+b: latent base: a world autoencoder (gated on its reconstructions' read-back), then a UNet on its
+   8 x 8 x 8 latents with cross-attention at every level, masked padding and the bag of words.
+Each pilot prints its card; read it back with `genlens eval diffusion --base OUT/base --probes PROBES`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from genlens.generators.autoencoder import train_autoencoder
+from genlens.generators.base_model import new_world_pipeline
+from genlens.generators.critic import WorldCritic
+from genlens.generators.denoising_loss import LossSettings
+from genlens.generators.diffusion_training import train_diffusion
+from genlens.measure.generation import reconstruction_fidelity
+from genlens.measure.probes import ConceptProbe
+from genlens.measure.reader import load_reader
+from genlens.training.loop import TrainSettings
+
+
+def base_settings(steps: int, seed: int) -> TrainSettings:
+    return TrainSettings(
+        steps=steps, batch_size=64, lr=1e-3, warmup=100, weight_decay=0.0, max_grad_norm=1.0,
+        checkpoint_every=100, ema_decay=0.999, seed=seed,
+    )
+
+
+def pilot_a(out: Path, critic: Path, steps: int, feature_weight: float) -> dict:
+    pipe = new_world_pipeline(caption_words=True, max_length=64)
+    _, card = train_diffusion(
+        out / "base", base_settings(steps, 5), pipeline=pipe,
+        loss_settings=LossSettings(feature_weight=feature_weight), critic=WorldCritic.load(critic),
+    )
+    return card
+
+
+def pilot_b(out: Path, critic: Path, ae_steps: int, steps: int) -> dict:
+    ae_settings = TrainSettings(steps=ae_steps, batch_size=64, lr=1e-3, warmup=50, weight_decay=0.0,
+                                max_grad_norm=1.0, checkpoint_every=100, seed=15)
+    vae, ae_card = train_autoencoder(out / "autoencoder", ae_settings, WorldCritic.load(critic))
+    pipe = new_world_pipeline(
+        sample_size=8, block_out_channels=(64, 128), attention_levels=2, vae=vae, caption_words=True, max_length=64
+    )
+    _, card = train_diffusion(out / "base", base_settings(steps, 5), pipeline=pipe)
+    return {"autoencoder": ae_card, "base": card}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pilot", choices=["a", "b", "gate"])
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--critic", type=Path)
+    parser.add_argument("--probes", type=Path)
+    parser.add_argument("--steps", type=int, default=1200)
+    parser.add_argument("--ae-steps", type=int, default=1500)
+    parser.add_argument("--feature-weight", type=float, default=0.3)
+    args = parser.parse_args()
+    if args.pilot == "a":
+        result = pilot_a(args.out, args.critic, args.steps, args.feature_weight)
+    elif args.pilot == "b":
+        result = pilot_b(args.out, args.critic, args.ae_steps, args.steps)
+    else:
+        from diffusers import AutoencoderKL
+
+        vae = AutoencoderKL.from_pretrained(args.out).eval()
+        result = reconstruction_fidelity(vae, ConceptProbe.load(args.probes), reader=load_reader())
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

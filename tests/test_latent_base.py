@@ -1,0 +1,69 @@
+"""The generators' critic, the world autoencoder and a latent world base trained on it, at tiny scale."""
+
+import torch
+
+from genlens.generators.autoencoder import AutoencoderLoss, train_autoencoder, world_autoencoder
+from genlens.generators.base_model import load_base, new_world_pipeline
+from genlens.generators.critic import WorldCritic, feature_error
+from genlens.generators.denoising_loss import LossSettings
+from genlens.generators.diffusion_training import train_diffusion
+from genlens.training.loop import TrainSettings
+
+
+def _settings(steps: int) -> TrainSettings:
+    return TrainSettings(steps=steps, batch_size=8, lr=1e-3, warmup=1, checkpoint_every=100, device="cpu")
+
+
+def test_feature_error_is_zero_on_the_target_and_grows_with_the_change():
+    critic = WorldCritic().eval()
+    x = torch.rand(4, 3, 32, 32)
+    assert feature_error(critic, x, x).abs().max() < 1e-6
+    small, large = feature_error(critic, x + 0.01, x), feature_error(critic, x.flip(0), x)
+    assert (small < large).all()
+
+
+def test_critic_round_trips(tmp_path):
+    critic = WorldCritic()
+    critic.save(tmp_path / "critic", {"kind": "critic"})
+    loaded = WorldCritic.load(tmp_path / "critic")
+    x = torch.rand(2, 3, 32, 32)
+    critic.eval()
+    assert torch.allclose(critic(x)["shape"], loaded(x)["shape"], atol=1e-5)
+    assert not any(p.requires_grad for p in loaded.parameters())
+
+
+def test_autoencoder_trains_saves_its_scale_and_a_latent_base_samples_images(tmp_path):
+    torch.manual_seed(0)
+    vae, card = train_autoencoder(tmp_path / "ae", _settings(4), WorldCritic(), AutoencoderLoss())
+    assert card["kind"] == "autoencoder" and card["scaling_factor"] > 0
+    assert vae.encode(torch.zeros(1, 3, 32, 32)).latent_dist.mean.shape == (1, 8, 8, 8)
+    pipe = new_world_pipeline(
+        sample_size=8, text_width=32, block_out_channels=(32, 32), attention_levels=2, vae=vae, caption_words=True
+    )
+    before = {k: v.clone() for k, v in vae.state_dict().items()}
+    train_diffusion(tmp_path / "base", _settings(2), pipeline=pipe)
+    assert all(torch.equal(before[k], v) for k, v in vae.state_dict().items())  # the VAE stays frozen
+    base = load_base(tmp_path / "base")
+    assert not base.pixel_space and base.image_size == 32
+    images = base(["a small red star in the centre on a plain black background"], steps=2,
+                  generator=torch.Generator().manual_seed(0))
+    assert images.shape == (1, 3, 32, 32) and 0 <= images.min() and images.max() <= 1
+
+
+def test_the_feature_term_changes_a_pixel_base_and_needs_pixels(tmp_path):
+    import pytest
+
+    from genlens.errors import GenlensError
+
+    def trained(weight, folder):
+        torch.manual_seed(0)
+        pipe = new_world_pipeline(text_width=32, block_out_channels=(32, 32, 32), caption_words=True)
+        train_diffusion(folder, _settings(2), pipeline=pipe, loss_settings=LossSettings(feature_weight=weight),
+                        critic=WorldCritic())
+        return next(pipe.unet.parameters()).detach().clone()
+
+    assert not torch.allclose(trained(0.0, tmp_path / "a"), trained(1.0, tmp_path / "b"))
+    latent = new_world_pipeline(sample_size=8, text_width=32, block_out_channels=(32, 32), vae=world_autoencoder())
+    with pytest.raises(GenlensError, match="pixel-space"):
+        train_diffusion(tmp_path / "c", _settings(1), pipeline=latent, loss_settings=LossSettings(feature_weight=1.0),
+                        critic=WorldCritic())
