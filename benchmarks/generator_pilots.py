@@ -1,8 +1,9 @@
 """Pilots of world-base designs, each trained from scratch and read back the same way.
 
-    python benchmarks/generator_pilots.py a OUT --critic CRITIC --steps 1200
-    python benchmarks/generator_pilots.py b OUT --critic CRITIC --ae-steps 1500 --steps 4000
-    python benchmarks/generator_pilots.py gate VAE_DIR --probes PROBES
+    python benchmarks/generator_pilots.py a OUT --critic CRITIC --steps 800
+    python benchmarks/generator_pilots.py b-autoencoder OUT --critic CRITIC --ae-steps 600
+    python benchmarks/generator_pilots.py gate OUT --probes PROBES
+    python benchmarks/generator_pilots.py b-base OUT --steps 1000
 
 a: pixel base (the shipped UNet) with the critic's feature term on the predicted clean image, EMA,
    masked caption padding and the caption's bag of words.
@@ -17,7 +18,7 @@ import argparse
 import json
 from pathlib import Path
 
-from genlens.generators.autoencoder import train_autoencoder
+from genlens.generators.autoencoder import AutoencoderLoss, train_autoencoder
 from genlens.generators.base_model import new_world_pipeline
 from genlens.generators.critic import WorldCritic
 from genlens.generators.denoising_loss import LossSettings
@@ -44,35 +45,44 @@ def pilot_a(out: Path, critic: Path, steps: int, feature_weight: float) -> dict:
     return card
 
 
-def pilot_b(out: Path, critic: Path, ae_steps: int, steps: int) -> dict:
+def pilot_b_autoencoder(out: Path, critic: Path, ae_steps: int, perceptual_weight: float) -> dict:
     ae_settings = TrainSettings(steps=ae_steps, batch_size=64, lr=1e-3, warmup=50, weight_decay=0.0,
                                 max_grad_norm=1.0, checkpoint_every=100, seed=15)
-    vae, ae_card = train_autoencoder(out / "autoencoder", ae_settings, WorldCritic.load(critic))
+    loss = AutoencoderLoss(perceptual_weight=perceptual_weight)
+    return train_autoencoder(out / "autoencoder", ae_settings, WorldCritic.load(critic), loss)[1]
+
+
+def pilot_b_base(out: Path, steps: int) -> dict:
+    from diffusers import AutoencoderKL
+
+    vae = AutoencoderKL.from_pretrained(out / "autoencoder").eval()
     pipe = new_world_pipeline(
         sample_size=8, block_out_channels=(64, 128), attention_levels=2, vae=vae, caption_words=True, max_length=64
     )
-    _, card = train_diffusion(out / "base", base_settings(steps, 5), pipeline=pipe)
-    return {"autoencoder": ae_card, "base": card}
+    return train_diffusion(out / "base", base_settings(steps, 5), pipeline=pipe)[1]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pilot", choices=["a", "b", "gate"])
+    parser.add_argument("pilot", choices=["a", "b-autoencoder", "gate", "b-base"])
     parser.add_argument("out", type=Path)
     parser.add_argument("--critic", type=Path)
     parser.add_argument("--probes", type=Path)
     parser.add_argument("--steps", type=int, default=1200)
     parser.add_argument("--ae-steps", type=int, default=1500)
     parser.add_argument("--feature-weight", type=float, default=0.3)
+    parser.add_argument("--perceptual-weight", type=float, default=AutoencoderLoss.perceptual_weight)
     args = parser.parse_args()
     if args.pilot == "a":
         result = pilot_a(args.out, args.critic, args.steps, args.feature_weight)
-    elif args.pilot == "b":
-        result = pilot_b(args.out, args.critic, args.ae_steps, args.steps)
+    elif args.pilot == "b-autoencoder":
+        result = pilot_b_autoencoder(args.out, args.critic, args.ae_steps, args.perceptual_weight)
+    elif args.pilot == "b-base":
+        result = pilot_b_base(args.out, args.steps)
     else:
         from diffusers import AutoencoderKL
 
-        vae = AutoencoderKL.from_pretrained(args.out).eval()
+        vae = AutoencoderKL.from_pretrained(args.out / "autoencoder").eval()
         result = reconstruction_fidelity(vae, ConceptProbe.load(args.probes), reader=load_reader())
     print(json.dumps(result))
 

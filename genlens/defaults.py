@@ -109,7 +109,8 @@ RECIPES: dict[str, Recipe | InverterRecipe | DecoderRecipe | TrainSettings] = {
         "world-cnn",
         TrainSettings(steps=900, batch_size=128, lr=2e-3, warmup=50, schedule="constant", seed=3),
     ),
-    "probes": Recipe("probes", "probes", "concept-probe", TrainSettings(steps=1500, batch_size=128, lr=2e-3, seed=4)),
+    # Through blur and noise (measure.perturbations.Augmentation): 2,500 steps where clean renders took 1,500.
+    "probes": Recipe("probes", "probes", "concept-probe", TrainSettings(steps=2500, batch_size=128, lr=2e-3, seed=4)),
     "depict6-concepts": Recipe(
         "probes", "depict6", "concept-predictor", TrainSettings(steps=300, batch_size=64, lr=2e-3, warmup=20, seed=13)
     ),

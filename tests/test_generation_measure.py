@@ -28,3 +28,26 @@ def test_faithful_generator_scores_high_and_a_shuffled_one_low():
     bad = caption_fidelity(RenderingPipe(64, shuffle=True), probes, n=64, batch_size=16)["accuracy"]
     assert min(good.values()) >= 0.9
     assert max(bad.values()) < 0.6
+
+
+def test_the_reader_names_its_concept_and_reads_renders_as_drawn(monkeypatch):
+    import pytest
+
+    import genlens.classifiers.loader as loader
+    from genlens.errors import GenlensError
+    from genlens.measure.probes import probe_truth
+    from genlens.measure.reader import load_reader
+
+    reader = load_reader("world-vit")
+    assert reader.concept == "shape" and load_reader("none") is None
+    sample = get_task("shape").sample(200, seed=EVAL_SEED, split="test")
+    truth = [probe_truth(r) for r in sample.records]
+    assert reader.agreement(sample.images, truth) > 0.95
+    assert reader.agreement(sample.images.flip(0), truth) < 0.5  # it follows the pixels
+
+    class Pets:
+        class_names = ["cat", "dog"]
+
+    monkeypatch.setattr(loader, "load_classifier", lambda spec, device="cpu": Pets())
+    with pytest.raises(GenlensError, match="one concept"):
+        load_reader("pets")

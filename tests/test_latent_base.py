@@ -67,3 +67,24 @@ def test_the_feature_term_changes_a_pixel_base_and_needs_pixels(tmp_path):
     with pytest.raises(GenlensError, match="pixel-space"):
         train_diffusion(tmp_path / "c", _settings(1), pipeline=latent, loss_settings=LossSettings(feature_weight=1.0),
                         critic=WorldCritic())
+
+
+def test_an_inverter_trains_and_samples_on_a_caption_words_base(tmp_path):
+    from genlens.classifiers.architectures import world_cnn
+    from genlens.classifiers.classifier import Classifier, ClassifierConfig
+    from genlens.inversion.data import WorldImages
+    from genlens.inversion.training import train_inverter
+
+    torch.manual_seed(0)
+    new_world_pipeline(text_width=32, block_out_channels=(32, 32, 32), caption_words=True).save_pretrained(
+        tmp_path / "base"
+    )
+    classifier = Classifier(
+        world_cnn(5, widths=(8, 16, 16)), ClassifierConfig("world-cnn", list("abcde"), arch_kwargs={"widths": [8, 16, 16]})
+    ).eval()
+    base = load_base(tmp_path / "base")
+    inverter, _ = train_inverter(classifier, "layer2", base, str(tmp_path / "base"), WorldImages(32), tmp_path / "inv",
+                                 TrainSettings(steps=2, batch_size=4, warmup=1, device="cpu", checkpoint_every=1))
+    assert inverter.controlnet.config.class_embed_type == "projection"  # the ControlNet hears the bag of words too
+    samples = inverter.invert(torch.rand(2, 3, 32, 32), samples=1, steps=2)
+    assert samples.shape == (2, 1, 3, 32, 32)

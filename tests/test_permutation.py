@@ -7,6 +7,7 @@ import torch
 from genlens.classifiers.loader import load_classifier
 from genlens.errors import GenlensError
 from genlens.measure.probes import ConceptProbe
+from genlens.measure.reader import load_reader
 from genlens.permutation.generation import GenerationCache, RendererGenerator
 from genlens.permutation.run import depict
 from genlens.permutation.scoring import resolve_metric, score
@@ -17,11 +18,20 @@ from genlens.permutation.world_table import world_table
 def test_a_shape_classifier_depends_on_shape_only():
     table, real = world_table("shortcut", 150, 10_000_019)
     result, runs = depict(
-        load_classifier("world-cnn"), table, table.labels, RendererGenerator(), real, ConceptProbe.load(), repeats=2
+        load_classifier("world-cnn"),
+        table,
+        table.labels,
+        RendererGenerator(),
+        real,
+        ConceptProbe.load(),
+        repeats=2,
+        reader=load_reader("world-vit"),
     )
     first, second = result["importance"][:2]
     assert first["concept"] == "shape" and first["ci95"][0] > second["ci95"][1] + 0.3
     assert result["checks"]["passed"] and result["baseline"]["generated"] > 0.95
+    reader = result["checks"]["effective_generation"]["reader_shape"]
+    assert reader["real"] > 0.95 and reader["generated"] == reader["real"]  # the renderer draws the rows exactly
     change = result["checks"]["independent_permutation"]["change"]
     assert change["shape"]["shape"] > 0.5 and change["shape"]["color"] < 0.05
 

@@ -29,6 +29,9 @@ def permute_command(
     metric: str = typer.Option("auto", "--metric", help="auto (AUROC for 2 classes, else accuracy) or a scorer."),
     steps: int = typer.Option(20, "--steps", help="Sampling steps of the generator."),
     pool: int = typer.Option(None, "--pool", help="Images per distinct caption (reuse across rows)."),
+    reader: str = typer.Option(
+        "world-vit", "--reader", help="Independent reader of one concept beside the probes (a classifier), or none."
+    ),
     report: Path = typer.Option(None, "--report", help="Folder for report.html."),
     overwrite: bool = options.Overwrite,
     seed: int = options.Seed,
@@ -67,7 +70,10 @@ def permute_command(
             real = _real_images(table, images_dir, model.input_size)
             table.columns.pop("image", None)
     gen = _generator(generator, steps, dev, model.input_size)
-    result, runs = depict(model, table, labels, gen, real, probes, metric, repeats, seed, pool)
+    from genlens.measure.reader import load_reader
+
+    independent = load_reader(reader, dev) if real is not None else None
+    result, runs = depict(model, table, labels, gen, real, probes, metric, repeats, seed, pool, independent)
     result["classifier"] = classifier
     if report is not None:
         from genlens.report.permutation import permutation_report

@@ -76,9 +76,10 @@ class WorldDiffusionPipeline(DiffusionPipeline):
 
         guidance > 1 mixes the prompt's prediction with the empty prompt's (classifier-free guidance).
         A list of generators, one per prompt, makes each image depend on its own generator only.
-        residuals(sample, t, text_states, unconditional) returns a ControlNet's
+        residuals(sample, t, caption, unconditional) returns a ControlNet's
         (down_block_additional_residuals, mid_block_additional_residual) for that call; None runs the
-        plain text-conditioned model. steer(clean, t) returns a corrected version of each step's
+        plain text-conditioned model; caption is the UNet's caption keyword arguments
+        (generators.conditioning). steer(clean, t) returns a corrected version of each step's
         predicted clean sample (in [-1, 1] pixels), and the step proceeds from the correction.
         """
         check_sampling(steps, sampler, guidance)
@@ -123,6 +124,6 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         extra = {}
         x = with_coordinates(x, self.unet.config)
         if residuals is not None:
-            down, mid = residuals(x, t, caption["encoder_hidden_states"], unconditional)
+            down, mid = residuals(x, t, caption, unconditional)
             extra = {"down_block_additional_residuals": down, "mid_block_additional_residual": mid}
         return self.unet(x, t, **caption, **extra).sample

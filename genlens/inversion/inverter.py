@@ -120,11 +120,8 @@ class FeatureInverter:
         self.controlnet.eval()
         cond = fmaps.to(self.device).repeat_interleave(samples, 0)
 
-        def residuals(x, t, states, unconditional):
-            down, mid = self.controlnet(
-                x, t, encoder_hidden_states=states, controlnet_cond=cond.to(x.dtype), return_dict=False
-            )
-            return down, mid
+        def residuals(x, t, caption, unconditional):
+            return control_residuals(self.controlnet, x, t, caption, cond.to(x.dtype))
 
         steer = None
         if steering is not None and steering.active:
@@ -154,3 +151,15 @@ def resolve_base(base: str) -> str:
 
         return str(weights_root() / "base-diffusion")
     return base
+
+
+def control_residuals(controlnet, x, t, caption: dict, fmaps: torch.Tensor):
+    """A feature ControlNet's (down, mid) residuals for the UNet's caption keyword arguments."""
+    return controlnet(
+        x,
+        t,
+        encoder_hidden_states=caption["encoder_hidden_states"],
+        class_labels=caption.get("class_labels"),
+        controlnet_cond=fmaps,
+        return_dict=False,
+    )

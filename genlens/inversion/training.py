@@ -20,7 +20,7 @@ from genlens.generators.feature_controlnet import FeatureControlNet
 from genlens.generators.pipeline import WorldDiffusionPipeline
 from genlens.images import resize
 from genlens.inversion.feature_loss import feature_matching_loss
-from genlens.inversion.inverter import PROMPT, FeatureInverter, InverterConfig
+from genlens.inversion.inverter import PROMPT, FeatureInverter, InverterConfig, control_residuals
 from genlens.training.loop import TrainSettings, fit
 
 #: FeatInv drops the map and the prompt together this often, so that guidance works at sampling.
@@ -78,14 +78,7 @@ def train_inverter(
         controlnet = FeatureControlNet.from_config(config)
         controlnet.load_state_dict({k: v.float() for k, v in init.state_dict().items()})  # trains in fp32
     with torch.no_grad():
-        prompt_ids = base.tokenizer(
-            [PROMPT, ""],
-            padding="max_length",
-            truncation=True,
-            max_length=base.tokenizer.model_max_length,
-            return_tensors="pt",
-        ).input_ids.to(device)
-        prompt_states = base.text_encoder(prompt_ids)[0]
+        prompts = base.caption_conditioning([PROMPT, ""])  # the prompt, then the empty one
 
     def batch(step: int, process: int, dev: torch.device):
         images, masks = data.masked_batch(settings.batch_size, step, process)
@@ -97,20 +90,22 @@ def train_inverter(
         noisy, target, t = noise_batch(base.scheduler, clean, g)
         drop = (torch.rand(len(images), generator=g) < CONDITION_DROPOUT).to(dev)
         fmap = torch.where(drop[:, None, None, None], torch.zeros_like(fmap), fmap)
-        states = torch.where(drop[:, None, None], prompt_states[1:2], prompt_states[0:1])
+        caption = {
+            k: torch.where(drop.view(-1, *[1] * (v.dim() - 1)), v[1:2], v[0:1]) for k, v in prompts.items()
+        }
         weights = None
         if masks is not None:
             weights = object_weights(masks, loss_settings.object_weight, clean.shape[-1]).to(dev)
-        return noisy, target, t, states, fmap, weights, ~drop
+        return noisy, target, t, caption, fmap, weights, ~drop
 
     def loss(cn, data_):
-        noisy, target, t, states, fmap, weights, conditioned = data_
+        noisy, target, t, caption, fmap, weights, conditioned = data_
         inputs = with_coordinates(noisy, base.unet.config)
-        down, mid = cn(inputs, t, encoder_hidden_states=states, controlnet_cond=fmap, return_dict=False)
+        down, mid = control_residuals(cn, inputs, t, caption, fmap)
         prediction = base.unet(
             inputs,
             t,
-            encoder_hidden_states=states,
+            **caption,
             down_block_additional_residuals=down,
             mid_block_additional_residual=mid,
         ).sample

@@ -21,8 +21,10 @@ def effective_generation(
     real: torch.Tensor,
     generated: torch.Tensor,
     table: ConceptTable,
+    reader=None,
 ) -> dict:
-    """The classifier's score and each probe's accuracy on real vs generated images of the same rows."""
+    """The classifier's score and each probe's accuracy on real vs generated images of the same rows,
+    and beside them the independent reader's (measure.reader), where the table has its concept."""
     out = {"classifier": {"real": round(classifier_real, 4), "generated": round(classifier_generated, 4)}}
     passed = classifier_generated >= classifier_real - TOLERANCE
     if probes is not None:
@@ -33,6 +35,12 @@ def effective_generation(
                 acc = float(np.mean([s[c] == v for s, v in zip(said, table.columns[c])]))
                 out.setdefault(f"probe_{c}", {})[key] = round(acc, 4)
         passed &= all(v["generated"] >= v["real"] - TOLERANCE for k, v in out.items() if k.startswith("probe_"))
+    if reader is not None and reader.concept in table.columns:
+        truth = [{reader.concept: v} for v in table.columns[reader.concept]]
+        out[f"reader_{reader.concept}"] = {
+            "spec": reader.spec, "real": reader.agreement(real, truth), "generated": reader.agreement(generated, truth)
+        }
+        passed &= out[f"reader_{reader.concept}"]["generated"] >= out[f"reader_{reader.concept}"]["real"] - TOLERANCE
     out["passed"] = bool(passed)
     return out
 

@@ -23,11 +23,13 @@ def depict(
     repeats: int = 5,
     seed: int = 0,
     pool: int | None = None,
+    reader=None,
 ) -> tuple[dict, Permutations]:
     """Rank table's concepts by the classifier's performance drop when each is permuted across captions.
 
     labels are class indices of the classifier; real_images (the rows' own images), when given, let the
-    effective-generation check compare generated with real; probes enable the concept checks.
+    effective-generation check compare generated with real; probes enable the concept checks, and the
+    independent reader (measure.reader) reads its concept beside them.
     """
     metric = resolve_metric(metric, len(classifier.class_names))
     cache = GenerationCache(generator, pool)
@@ -37,7 +39,7 @@ def depict(
     if real_images is not None:
         real, generated = classifier_scores(classifier, real_images, runs, labels, metric)
         checks["effective_generation"] = effective_generation(
-            real, generated, probes, real_images, runs.baseline_images, table
+            real, generated, probes, real_images, runs.baseline_images, table, reader
         )
     if probes is not None:
         checks["independent_permutation"] = independent_permutation(probes, runs, table, cache, seed)
