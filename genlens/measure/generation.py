@@ -44,9 +44,7 @@ def caption_fidelity(
     return {
         "n": n,
         "accuracy": {c: round(v, 4) for c, v in accuracy.items()},
-        "reader": None if reader is None else {
-            "spec": reader.spec, "concept": reader.concept, "agreement": reader.agreement(images, truth)
-        },
+        "reader": None if reader is None else reader.report(images, truth),
         "images": images,
         "captions": sample.captions,
     }
@@ -68,7 +66,5 @@ def reconstruction_fidelity(vae, probes: ConceptProbe, n: int = 512, reader=None
         "n": n,
         "mse": round(float(((images - sample.images) ** 2).mean()), 5),
         "accuracy": {c: round(v, 4) for c, v in concept_retention(probes.predict_names(images), truth).items()},
-        "reader": None if reader is None else {
-            "spec": reader.spec, "concept": reader.concept, "agreement": reader.agreement(images, truth)
-        },
+        "reader": None if reader is None else reader.report(images, truth),
     }

@@ -34,6 +34,10 @@ class Reader:
         read = self.read(images)
         return round(sum(r == t[self.concept] for r, t in zip(read, truth)) / max(1, len(read)), 4)
 
+    def report(self, images: torch.Tensor, truth: list[dict[str, str]]) -> dict:
+        """{"spec", "concept", "agreement"}: what the figures print beside the probes."""
+        return {"spec": self.spec, "concept": self.concept, "agreement": self.agreement(images, truth)}
+
 
 def load_reader(spec: str | None = DEFAULT_READER, device="cpu") -> Reader | None:
     """The reader for `--reader`: a classifier spec whose class names are the values of one probe
