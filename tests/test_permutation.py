@@ -31,7 +31,7 @@ def test_a_shape_classifier_depends_on_shape_only():
     assert first["concept"] == "shape" and first["ci95"][0] > second["ci95"][1] + 0.3
     assert result["checks"]["passed"] and result["baseline"]["generated"] > 0.95
     reader = result["checks"]["effective_generation"]["reader_shape"]
-    assert reader["real"] > 0.95 and reader["generated"] == reader["real"]  # the renderer draws the rows exactly
+    assert reader["real"] > 0.95 and reader["generated"] > 0.95  # the renderer draws each row's shape
     change = result["checks"]["independent_permutation"]["change"]
     assert change["shape"]["shape"] > 0.5 and change["shape"]["color"] < 0.05
 
