@@ -56,6 +56,7 @@ def test_bad_inputs_are_one_line_errors_with_exit_2(cli, tmp_path):
     _one_line_error(cli("world", "render", "--n", "2", "--size", "3", "--out", str(tmp_path / "r")))
     _one_line_error(cli("train", "classifier", "--lr", "-1", "--out", str(tmp_path / "c")))
     _one_line_error(cli("eval", "diffusion", "--n", "2", "--guidance", "-1"))
+    _one_line_error(cli("eval", "probes", "--noise", "-1"))
     _one_line_error(
         cli(
             "invert",
@@ -209,19 +210,26 @@ def test_generate_writes_images_records_and_a_grid_and_repeats_its_bytes(cli, tm
 
 
 def test_generate_bad_inputs_are_one_line_errors_with_exit_2(cli, tmp_path):
+    from genlens.cli.generate import read_captions
+    from genlens.generators.generate import check_vocabulary
+    from genlens.generators.text import world_tokenizer
+
     empty = tmp_path / "empty.txt"
     empty.write_text("\n  \n")
-    out = str(tmp_path / "out")
-    _one_line_error(cli("generate", "--captions", str(empty), "--out", out))
-    _one_line_error(cli("generate", "--caption", "a small red zebra", "--out", out))
-    _one_line_error(cli("generate", "--caption", "a red star", "--base", str(tmp_path), "--out", out))
-    _one_line_error(cli("generate", "--out", out))
+    _one_line_error(cli("generate", "--captions", str(empty), "--out", str(tmp_path / "out")))
+    _one_line_error(cli("generate", "--caption", "a small red zebra", "--out", str(tmp_path / "out")))
     assert not (tmp_path / "out").exists()
+    with pytest.raises(GenlensError, match="--caption TEXT"):
+        read_captions([], None)
+    with pytest.raises(GenlensError, match="'zebra'"):
+        check_vocabulary(world_tokenizer(), ["a red star", "a red zebra"])
 
 
 def test_eval_probes_under_blur_reports_the_perturbation(cli):
-    clean = json.loads(cli("eval", "probes", "--n", "200", "--json", check=True).stdout)
+    from genlens.measure.probe_training import probe_accuracy
+    from genlens.measure.probes import ConceptProbe
+
     blurred = json.loads(cli("eval", "probes", "--n", "200", "--blur", "2.5", "--json", check=True).stdout)
     assert blurred["blur"] == 2.5 and blurred["noise"] == 0.0
-    assert blurred["accuracy"]["shape"] < clean["accuracy"]["shape"]
-    _one_line_error(cli("eval", "probes", "--noise", "-1"))
+    assert blurred["accuracy"] == probe_accuracy(ConceptProbe.load(), 200, blur=2.5)
+    assert blurred["accuracy"]["shape"] < probe_accuracy(ConceptProbe.load(), 200)["shape"]

@@ -18,7 +18,6 @@ from genlens.training.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from genlens.training.moving_average import EMAModel, load_average, save_average
 
 
 @dataclass
@@ -127,9 +126,13 @@ def fit(
         start, seconds_before = state["step"], state.get("seconds", 0.0)
         loss_value = state.get("loss", float("nan"))
     model, optimizer = accelerator.prepare(model, optimizer)
-    ema = EMAModel(params, decay=settings.ema_decay) if settings.ema_decay else None  # on the training device
-    if ema is not None and latest is not None:
-        load_average(ema, latest)
+    ema = None
+    if settings.ema_decay:
+        from genlens.training.moving_average import EMAModel, load_average, save_average
+
+        ema = EMAModel(params, decay=settings.ema_decay)  # on the training device
+        if latest is not None:
+            load_average(ema, latest)
     model.train()
     t0 = time.perf_counter()
     micro = settings.grad_accum
