@@ -85,7 +85,7 @@ def train_classifier_command(
 @train_app.command("probes")
 def train_probes_command(
     out: Path = typer.Option(..., "--out"),
-    steps: int = typer.Option(1500, "--steps"),
+    steps: int = typer.Option(2500, "--steps"),
     batch_size: int = typer.Option(128, "--batch-size"),
     lr: float = typer.Option(2e-3, "--lr"),
     checkpoint_every: int = typer.Option(250, "--checkpoint-every"),
@@ -94,7 +94,8 @@ def train_probes_command(
     overwrite: bool = options.Overwrite,
     as_json: bool = options.Json,
 ):
-    """Train the concept probes (shape, colour, size, position, background pattern and colour)."""
+    """Train the concept probes (shape, colour, size, position, background pattern and colour) on
+    renders blurred and noised at random, so that they read generated images too."""
     from genlens.measure.probe_training import train_probes
 
     _check_out(out, overwrite)
