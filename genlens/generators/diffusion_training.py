@@ -49,14 +49,16 @@ def noise_batch(scheduler, clean: torch.Tensor, generator: torch.Generator, time
     return noisy, noise, timesteps
 
 
-def world_captioned_batch(n: int, seed: int, size: int, multi_share: float = 0.25, object_weight: float = 1.0):
+def world_captioned_batch(
+    n: int, seed: int, size: int, multi_share: float = 0.25, object_weight: float = 1.0, weight_size: int | None = None
+):
     """n training images with captions and pixel weights (object_weight on the objects, see
-    object_weights): single-object `shape` scenes and multi-object `depict6` scenes."""
+    object_weights, at weight_size for a latent grid): single-object `shape` and multi-object `depict6` scenes."""
     n_multi = int(round(n * multi_share))
     parts = [get_task("shape").sample(n - n_multi, seed=seed, split="train", size=size)]
     if n_multi:
         parts.append(get_task("depict6").sample(n_multi, seed=seed, split="train", size=size))
-    weights = torch.cat([object_weights(p.masks, object_weight) for p in parts])
+    weights = torch.cat([object_weights(p.masks, object_weight, weight_size) for p in parts])
     return torch.cat([p.images for p in parts]), [c for p in parts for c in p.captions], weights
 
 
@@ -93,7 +95,7 @@ def train_diffusion(
     def batch(step: int, process: int, device: torch.device):
         seed = step_seed(settings.seed, step, process)
         images, captions, weights = world_captioned_batch(
-            settings.batch_size, seed, size, object_weight=loss_settings.object_weight
+            settings.batch_size, seed, size, object_weight=loss_settings.object_weight, weight_size=grid
         )
         g = torch.Generator().manual_seed(seed)
         drop = torch.rand(len(captions), generator=g) < caption_dropout
@@ -101,8 +103,6 @@ def train_diffusion(
         ids, mask = tokenize(tokenizer, captions)
         with torch.no_grad():
             clean = images * 2 - 1 if pipe.pixel_space else pipe.encode_images(images.to(pipe.vae.device), g)
-        if clean.shape[-1] != weights.shape[-1]:
-            weights = torch.nn.functional.interpolate(weights, size=(grid, grid), mode="area")
         noisy, target, t = noise_batch(
             scheduler, clean.cpu(), g, loss_settings.timestep_range, loss_settings.range_share
         )
