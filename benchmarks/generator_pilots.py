@@ -3,12 +3,13 @@
     python benchmarks/generator_pilots.py a OUT --critic CRITIC --steps 800
     python benchmarks/generator_pilots.py b-autoencoder OUT --critic CRITIC --ae-steps 600
     python benchmarks/generator_pilots.py gate OUT --probes PROBES
-    python benchmarks/generator_pilots.py b-base OUT --steps 1000
+    python benchmarks/generator_pilots.py b-base OUT --steps 1000 [--autoencoder AE --critic CRITIC]
 
 a: pixel base (the shipped UNet) with the critic's feature term on the predicted clean image, EMA,
    masked caption padding and the caption's bag of words.
 b: latent base: a world autoencoder (gated on its reconstructions' read-back), then a UNet on its
-   8 x 8 x 8 latents with cross-attention at every level, masked padding and the bag of words.
+   8 x 8 x 8 latents with cross-attention at every level, masked padding and the bag of words;
+   with --critic, also the critic's feature term on the predicted clean latent decoded by the VAE (B2).
 Each pilot prints its card; read it back with `genlens eval diffusion --base OUT/base --probes PROBES`.
 """
 
@@ -52,14 +53,19 @@ def pilot_b_autoencoder(out: Path, critic: Path, ae_steps: int, perceptual_weigh
     return train_autoencoder(out / "autoencoder", ae_settings, WorldCritic.load(critic), loss)[1]
 
 
-def pilot_b_base(out: Path, steps: int) -> dict:
+def pilot_b_base(out: Path, steps: int, autoencoder: Path | None, critic: Path | None, feature_weight: float) -> dict:
     from diffusers import AutoencoderKL
 
-    vae = AutoencoderKL.from_pretrained(out / "autoencoder").eval()
+    vae = AutoencoderKL.from_pretrained(autoencoder or out / "autoencoder").eval()
     pipe = new_world_pipeline(
         sample_size=8, block_out_channels=(64, 128), attention_levels=2, vae=vae, caption_words=True, max_length=64
     )
-    return train_diffusion(out / "base", base_settings(steps, 5), pipeline=pipe)[1]
+    if critic is None:
+        return train_diffusion(out / "base", base_settings(steps, 5), pipeline=pipe)[1]
+    return train_diffusion(
+        out / "base", base_settings(steps, 5), pipeline=pipe,
+        loss_settings=LossSettings(feature_weight=feature_weight), critic=WorldCritic.load(critic),
+    )[1]
 
 
 def main() -> None:
@@ -68,6 +74,7 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--critic", type=Path)
     parser.add_argument("--probes", type=Path)
+    parser.add_argument("--autoencoder", type=Path, help="a trained autoencoder folder (default OUT/autoencoder)")
     parser.add_argument("--steps", type=int, default=1200)
     parser.add_argument("--ae-steps", type=int, default=1500)
     parser.add_argument("--feature-weight", type=float, default=0.3)
@@ -78,7 +85,7 @@ def main() -> None:
     elif args.pilot == "b-autoencoder":
         result = pilot_b_autoencoder(args.out, args.critic, args.ae_steps, args.perceptual_weight)
     elif args.pilot == "b-base":
-        result = pilot_b_base(args.out, args.steps)
+        result = pilot_b_base(args.out, args.steps, args.autoencoder, args.critic, args.feature_weight)
     else:
         from diffusers import AutoencoderKL
 

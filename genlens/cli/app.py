@@ -44,6 +44,7 @@ def _register() -> None:
         evaluate_inversion,
         generate,
         invert,
+        link,
         models,
         permute,
         train,

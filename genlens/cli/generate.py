@@ -10,6 +10,7 @@ import typer
 
 from genlens.cli import options
 from genlens.cli.app import app, emit
+from genlens.cli.outputs import check_out
 from genlens.device import resolve_device
 from genlens.errors import GenlensError
 
@@ -58,8 +59,7 @@ def generate_command(
     if n_per_caption < 1:
         raise GenlensError(f"--n-per-caption must be at least 1, got {n_per_caption}")
     check_sampling(steps, sampler, guidance)
-    if out.exists() and not overwrite and (not out.is_dir() or any(out.iterdir())):
-        raise GenlensError(f"{out} already exists and is not an empty folder; pass --overwrite to replace it")
+    check_out(out, overwrite)
     pipe = load_base(resolve_base(base), resolve_device(device))
     check_vocabulary(pipe.tokenizer, texts)
     t0 = time.perf_counter()

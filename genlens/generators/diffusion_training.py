@@ -13,7 +13,6 @@ from genlens.classifiers.training import step_seed
 from genlens.generators.base_model import new_world_pipeline
 from genlens.generators.conditioning import tokenize, unet_conditioning
 from genlens.generators.coordinates import with_coordinates
-from genlens.errors import GenlensError
 from genlens.generators.critic import WorldCritic, feature_error
 from genlens.generators.denoising_loss import LossSettings, denoising_loss, object_weights, predicted_clean
 from genlens.generators.pipeline import WorldDiffusionPipeline
@@ -84,8 +83,6 @@ def train_diffusion(
     model = TextToImage(pipe.unet, pipe.text_encoder)
     scheduler, tokenizer = pipe.scheduler, pipe.tokenizer
     feature_term = critic is not None and loss_settings.feature_weight > 0
-    if feature_term and not pipe.pixel_space:
-        raise GenlensError("the critic's feature term needs a pixel-space base")
     if feature_term:
         critic = critic.eval().requires_grad_(False)
     if not pipe.pixel_space:
@@ -116,7 +113,9 @@ def train_diffusion(
         value = denoising_loss(prediction, target, t, scheduler, loss_settings.snr_gamma, weights)
         if feature_term:
             critic.to(images.device)
-            clean = (predicted_clean(scheduler, noisy, prediction, t).clamp(-1, 1) + 1) / 2
+            if not pipe.pixel_space:
+                pipe.vae.to(images.device)
+            clean = pipe.decode_samples(predicted_clean(scheduler, noisy, prediction, t))
             signal = scheduler.alphas_cumprod.to(t.device)[t].float()
             value = value + loss_settings.feature_weight * (signal * feature_error(critic, clean, images)).mean()
         return value

@@ -1,0 +1,80 @@
+"""The protocol every linking generator follows, and the loader that turns a spec into one."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Protocol, Sequence, runtime_checkable
+
+import torch
+
+from genlens.errors import GenlensError
+
+
+@runtime_checkable
+class LatentGenerator(Protocol):
+    """A generator whose latent the linking map targets.
+
+    sample_latent draws (n, latent_dim) latents, deterministic in seed, for the given class of each
+    sample (None: classes drawn uniformly) at a truncation in (0, 1]; synthesize maps latents to
+    (n, 3, S, S) images in [0, 1]. differentiable says whether synthesize carries gradients.
+    """
+
+    latent_dim: int
+    num_classes: int
+    class_names: tuple[str, ...]
+    differentiable: bool
+
+    def sample_latent(
+        self, n: int, seed: int, classes: Sequence[int] | None = None, truncation: float = 1.0
+    ) -> torch.Tensor: ...
+
+    def synthesize(self, latent: torch.Tensor) -> torch.Tensor: ...
+
+
+def check_classes(classes: Sequence[int] | None, n: int, num_classes: int) -> torch.Tensor | None:
+    """classes as a (n,) long tensor (a single int is repeated), validated against num_classes."""
+    if classes is None:
+        return None
+    c = torch.as_tensor(classes, dtype=torch.long).flatten()
+    if c.numel() == 1:
+        c = c.repeat(n)
+    if len(c) != n:
+        raise GenlensError(f"{len(c)} classes given for {n} latents")
+    if len(c) and (c.min() < 0 or c.max() >= num_classes):
+        raise GenlensError(f"class indices must be 0 to {num_classes - 1}, got {c.min().item()} to {c.max().item()}")
+    return c
+
+
+def load_generator(spec: str, device: str | torch.device = "cpu") -> LatentGenerator:
+    """The generator a spec names: `renderer` (the world renderer, scene parameters as latent),
+    `python:module:factory` (factory() returns a LatentGenerator), or a generator folder."""
+    from genlens.linking.renderer_generator import RendererGenerator
+
+    if spec == "renderer":
+        return RendererGenerator()
+    if spec.startswith("python:"):
+        return _from_factory(spec)
+    from genlens.linking.folders import load_generator_folder
+
+    return load_generator_folder(spec, device)
+
+
+def _from_factory(spec: str) -> LatentGenerator:
+    parts = spec.split(":")
+    if len(parts) != 3 or not all(parts[1:]):
+        raise GenlensError(f"a python generator spec reads python:module:factory, got '{spec}'")
+    _, module_name, factory_name = parts
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise GenlensError(f"cannot import generator module '{module_name}': {e}") from None
+    factory = getattr(module, factory_name, None)
+    if not callable(factory):
+        raise GenlensError(f"module '{module_name}' has no callable '{factory_name}'")
+    generator = factory()
+    if not isinstance(generator, LatentGenerator):
+        raise GenlensError(
+            f"{spec} returned {type(generator).__name__}, which lacks the generator protocol "
+            "(latent_dim, num_classes, class_names, differentiable, sample_latent, synthesize)"
+        )
+    return generator
