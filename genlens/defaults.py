@@ -22,6 +22,7 @@ class Recipe:
     arch: str
     settings: TrainSettings
     arch_kwargs: dict = field(default_factory=dict)
+    planted: bool = False
 
 
 @dataclass
@@ -109,6 +110,11 @@ RECIPES: dict[str, Recipe | InverterRecipe | DecoderRecipe | TrainSettings] = {
         "world-cnn",
         TrainSettings(steps=900, batch_size=128, lr=2e-3, warmup=50, schedule="constant", seed=3),
     ),
+    # Penultimate units 0-5 tied to size, x, y, colour, pattern and size+x (classifiers.planted): the
+    # ground truth that unit readings (genlens link units) are checked against.
+    "world-cnn-planted": Recipe(
+        "classifiers", "shape", "world-cnn", TrainSettings(steps=1500, batch_size=128, lr=2e-3, seed=21), planted=True
+    ),
     # Through blur and noise (measure.perturbations.Augmentation): 2,500 steps where clean renders took 1,500.
     "probes": Recipe("probes", "probes", "concept-probe", TrainSettings(steps=2500, batch_size=128, lr=2e-3, seed=4)),
     "depict6-concepts": Recipe(
@@ -193,7 +199,9 @@ def train_one(name: str, out: Path, root: Path, device: str) -> dict:
     elif group == "probes":
         model, card = train_probes(out, settings)
     else:
-        model, card = train_classifier(recipe.task, recipe.arch, out, settings, arch_kwargs=recipe.arch_kwargs)
+        model, card = train_classifier(
+            recipe.task, recipe.arch, out, settings, arch_kwargs=recipe.arch_kwargs, planted=recipe.planted
+        )
     card["reproduce"] = reproduce
     model.save(out, card, dtype=torch.float16)
     return card

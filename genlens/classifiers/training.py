@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from genlens.classifiers.architectures import ARCHITECTURES
 from genlens.classifiers.classifier import Classifier, ClassifierConfig
+from genlens.classifiers.planted import TIE_WEIGHT, planted_targets, tie_loss
 from genlens.errors import GenlensError
 from genlens.training.loop import TrainSettings, fit
 from genlens.world import Task, get_task
@@ -38,8 +39,11 @@ def train_classifier(
     size: int = 32,
     eval_n: int = 2000,
     arch_kwargs: dict | None = None,
+    planted: bool = False,
 ) -> tuple[Classifier, dict]:
-    """Train arch on task_name, save it to out (config, weights, card) and return it with its card."""
+    """Train arch on task_name, save it to out (config, weights, card) and return it with its card.
+
+    planted ties the first penultimate units to known concepts (classifiers.planted) as it learns."""
     if arch not in ARCHITECTURES:
         raise GenlensError(f"unknown architecture '{arch}', expected one of {', '.join(ARCHITECTURES)}")
     task = get_task(task_name)
@@ -52,17 +56,27 @@ def train_classifier(
         ARCHITECTURES[arch](num_classes=len(task.class_names), img_size=size, **arch_kwargs), config
     )
 
+    head = [m for m in classifier.net.modules() if isinstance(m, torch.nn.Linear)][-1]
+    captured = {}
+    hook = head.register_forward_pre_hook(lambda _m, args: captured.__setitem__("features", args[0])) if planted else None
+
     def batch(step: int, process: int, device: torch.device):
         sample = task.sample(
             settings.batch_size, seed=step_seed(settings.seed, step, process), split="train", size=size
         )
-        return sample.images.to(device), sample.labels.to(device)
+        targets = planted_targets(sample.scenes) if planted else torch.zeros(len(sample), 0)
+        return sample.images.to(device), sample.labels.to(device), targets.to(device)
 
     def loss(model, data):
-        images, labels = data
-        return F.cross_entropy(model(images), labels)
+        images, labels, targets = data
+        value = F.cross_entropy(model(images), labels)
+        if planted:
+            value = value + TIE_WEIGHT * tie_loss(captured.pop("features"), targets)
+        return value
 
     result = fit(classifier, batch, loss, settings, Path(out), description=f"train {arch} on {task_name}")
+    if hook is not None:
+        hook.remove()
     classifier = classifier.cpu().eval()
     card = result.card(
         "classifier",
@@ -71,7 +85,30 @@ def train_classifier(
         test_accuracy=round(accuracy(classifier, task, eval_n), 4),
         test_n=eval_n,
     )
+    if planted:
+        card["planted"] = planted_fit(classifier, task, eval_n)
     if task_name == "shortcut":
         card["shape_test_accuracy"] = round(accuracy(classifier, get_task("shape"), eval_n), 4)
     classifier.save(Path(out), card)
     return classifier, card
+
+
+@torch.no_grad()
+def planted_fit(classifier: Classifier, task: Task, n: int, seed: int = EVAL_SEED) -> dict:
+    """{unit: correlation of its activation with its planted target} on n held-out renders."""
+    from genlens.classifiers.planted import PLANTED_UNITS
+
+    sample = task.sample(n, seed=seed, split="test", size=classifier.input_size)
+    head = [m for m in classifier.net.modules() if isinstance(m, torch.nn.Linear)][-1]
+    store = {}
+    handle = head.register_forward_pre_hook(lambda _m, args: store.__setitem__("x", args[0]))
+    try:
+        classifier.eval()(sample.images)
+    finally:
+        handle.remove()
+    targets = planted_targets(sample.scenes)
+    out = {}
+    for k, concept in PLANTED_UNITS.items():
+        a, t = store["x"][:, k].float(), targets[:, k]
+        out[f"{k}:{concept}"] = round(float(torch.corrcoef(torch.stack([a, t]))[0, 1]), 4)
+    return out

@@ -71,3 +71,102 @@ def fit_command(
     card = {"kind": "link", "classifier": classifier, "layer": layer, "generator": generator, **metrics}
     link.save(out, card)
     emit({**card, "out": str(out)}, as_json, _show_fit)
+
+
+def parse_units(units: str, dim: int) -> list[int]:
+    """'all' or a comma list of unit indices (ranges as a-b), each checked against the link's width."""
+    from genlens.errors import GenlensError
+
+    if units == "all":
+        return list(range(dim))
+    picked = []
+    try:
+        for part in units.split(","):
+            lo, _, hi = part.strip().partition("-")
+            picked.extend(range(int(lo), int(hi or lo) + 1))
+    except ValueError:
+        raise GenlensError(f"--units takes all or indices like 0,3,10-20, got '{units}'") from None
+    bad = [u for u in picked if not 0 <= u < dim]
+    if bad or not picked:
+        raise GenlensError(f"unit {bad[0] if bad else units} is out of range: the link has units 0 to {dim - 1}")
+    return sorted(set(picked))
+
+
+def parse_range(text: str) -> tuple[float, float]:
+    from genlens.errors import GenlensError
+
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError:
+        raise GenlensError(f"--range takes two percentiles like 5,95, got '{text}'") from None
+    return low, high
+
+
+def _show_units(o: dict) -> None:
+    for mode, outcome in o["modes"].items():
+        c = outcome["counts"]
+        chosen = ", ".join(f"{k} {v}" for k, v in c["selective"].items() if v)
+        print(f"{mode}: selective {chosen or 'none'}; superposed {c['superposed']}; silent {c['silent']}")
+    if o.get("report"):
+        print(f"report -> {o['report']}")
+
+
+@link_app.command("units")
+def units_command(
+    link: Path = typer.Option(..., "--link", help="A link folder from `genlens link fit`."),
+    units: str = typer.Option("all", "--units", help="all, or indices like 0,3,10-20."),
+    steps: int = typer.Option(7, "--steps", help="Points along each sweep."),
+    sweep_range: str = typer.Option("5,95", "--range", help="Percentiles of the population the sweep spans."),
+    mode: str = typer.Option("both", "--mode", help="replace, conditional or both."),
+    sources: int = typer.Option(50, "--sources", help="Sources each unit is swept on."),
+    population: int = typer.Option(1000, "--population", help="Generator samples the ranges and correlations come from."),
+    null: int = typer.Option(32, "--null", help="Random directions of matched norm (the null)."),
+    faithful: bool = typer.Option(False, "--faithful", help="The paper's sweep: min-max range, 3 steps, replace."),
+    report: Path = typer.Option(None, "--report", help="Folder for report.html and units.json."),
+    overwrite: bool = options.Overwrite,
+    seed: int = options.Seed,
+    device: str = options.Device,
+    as_json: bool = options.Json,
+):
+    """Sweep units of the linked features, render each sweep, and label every unit selective,
+    superposed or silent from what the probes, the morphology and the classifier see change."""
+    from genlens.classifiers.loader import load_classifier
+    from genlens.cli.outputs import check_report
+    from genlens.device import resolve_device
+    from genlens.errors import GenlensError
+    from genlens.linking.generator import load_generator
+    from genlens.linking.link_map import LinkMap
+    from genlens.linking.pairs import paired_data
+    from genlens.linking.sweeps import MODES, SweepSettings
+    from genlens.linking.units import sweep_units
+    from genlens.measure.probes import ConceptProbe
+
+    check_report(report, overwrite)
+    linked = LinkMap.load(link)
+    picked = parse_units(units, linked.config.feature_dim)
+    low, high = parse_range(sweep_range)
+    modes = MODES if mode == "both" else (mode,)
+    if sources < 2 or population < sources or null < 1:
+        raise GenlensError("--sources must be at least 2, --population at least --sources, --null at least 1")
+    settings = SweepSettings(steps=steps, low=low, high=high, modes=modes, null=null, sources=sources, seed=seed, faithful=faithful)
+    dev = resolve_device(device)
+    model = load_classifier(linked.config.classifier, device=dev)
+    if list(model.class_names) != linked.config.class_names:
+        raise GenlensError(f"{link} was fitted for another classifier than {linked.config.classifier} loads now")
+    gen = load_generator(linked.config.generator, dev)
+    pairs = paired_data(model, gen, linked.config.layer, population, seed=seed + 1_000)
+    results, strips = sweep_units(
+        linked, gen, model, pairs.features, pairs.features[:sources], picked, settings,
+        probes=ConceptProbe.load() if model.config.task is not None else None,
+    )
+    out = {
+        "classifier": linked.config.classifier, "layer": linked.config.layer, "generator": linked.config.generator,
+        "units": picked, "settings": {k: getattr(settings, k) for k in ("steps", "low", "high", "null", "sources", "faithful")},
+        "modes": results,
+    }
+    if report is not None:
+        from genlens.report.linking import units_report
+
+        out["report"] = str(units_report(out, strips, report))
+        (Path(report) / "units.json").write_text(json.dumps(out, indent=1))
+    emit(out, as_json, _show_units)
