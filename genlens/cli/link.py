@@ -170,3 +170,102 @@ def units_command(
         out["report"] = str(units_report(out, strips, report))
         (Path(report) / "units.json").write_text(json.dumps(out, indent=1))
     emit(out, as_json, _show_units)
+
+
+def _show_counterfactual(o: dict) -> None:
+    line = (
+        f"{o['n']} sources -> {o['target_name']}: crossed {o['crossed']}, regenerated as the target {o['success']}, "
+        f"mean L1 shift {o['mean_l1']}; top units " + ", ".join(str(u["unit"]) for u in o["units"])
+    )
+    print(line)
+    if "changed" in o:
+        print("probes see change: " + ", ".join(f"{k} {v}" for k, v in o["changed"].items()))
+    if o.get("report"):
+        print(f"report -> {o['report']}")
+
+
+@link_app.command("counterfactual")
+def counterfactual_command(
+    link: Path = typer.Option(..., "--link", help="A link folder from `genlens link fit`."),
+    target: str = typer.Option(..., "--target", help="The class the counterfactual must reach."),
+    world: int = typer.Option(None, "--world", help="Draw N held-out world renders as sources."),
+    source: str = typer.Option(None, "--source", help="With --world: only renders of this class."),
+    image: list[Path] = typer.Option(None, "--image", help="An image file as a source (repeatable)."),
+    steps: int = typer.Option(500, "--steps", help="Most optimisation steps."),
+    l1: float = typer.Option(0.0, "--l1", help="Sparsity: soft threshold per step as a share of the largest gradient."),
+    faithful: bool = typer.Option(False, "--faithful", help="The paper's optimisation."),
+    report: Path = typer.Option(None, "--report", help="Folder for report.html and counterfactual.json."),
+    overwrite: bool = options.Overwrite,
+    seed: int = options.Seed,
+    device: str = options.Device,
+    as_json: bool = options.Json,
+):
+    """Shift each source's linked features until the classifier's head prefers TARGET, render the path
+    with the generator, and report success, the units that carry the shift and what changes."""
+    import torch
+
+    from genlens.classifiers.loader import load_classifier
+    from genlens.classifiers.training import EVAL_SEED
+    from genlens.cli.outputs import check_report
+    from genlens.device import resolve_device
+    from genlens.errors import GenlensError
+    from genlens.features import FeatureExtractor
+    from genlens.linking.counterfactual import CounterfactualSettings, counterfactuals
+    from genlens.linking.generator import load_generator
+    from genlens.linking.link_map import LinkMap
+    from genlens.linking.pairs import layer_features, paired_data
+    from genlens.measure.probes import ConceptProbe
+
+    check_report(report, overwrite)
+    linked = LinkMap.load(link)
+    names = linked.config.class_names
+    if target not in names:
+        raise GenlensError(f"unknown target class '{target}', expected one of {', '.join(names)}")
+    if (world is None) == (not image):
+        raise GenlensError("give sources with --world N or --image PATH, not both")
+    dev = resolve_device(device)
+    model = load_classifier(linked.config.classifier, device=dev)
+    if world is not None:
+        from genlens.world import get_task
+
+        if model.config.task is None:
+            raise GenlensError(f"{linked.config.classifier} is not a world classifier; give --image files")
+        if source is not None and source not in names:
+            raise GenlensError(f"unknown source class '{source}', expected one of {', '.join(names)}")
+        sample = get_task(model.config.task).sample(max(world * 8, 64) if source else world, seed=EVAL_SEED + seed)
+        keep = torch.ones(len(sample), dtype=torch.bool) if source is None else sample.labels == names.index(source)
+        images = sample.images[keep][:world]
+    else:
+        from genlens.images import load_images
+
+        images = load_images(image, model.input_size)
+    extractor = FeatureExtractor(model, [linked.config.layer])
+    features = layer_features(extractor, linked.config.layer, images)
+    if features.shape[1] != linked.config.feature_dim:
+        raise GenlensError(f"{link} links {linked.config.feature_dim} features, the layer gives {features.shape[1]}")
+    probe_map = extractor(images[:1])[linked.config.layer]
+    if probe_map.dim() != 2:
+        raise GenlensError(f"counterfactuals need a vector layer (the head's input); {linked.config.layer} is a map")
+    settings = CounterfactualSettings(steps=steps, l1=l1, seed=seed, faithful=faithful)
+    head = lambda f: extractor.logits_from(linked.config.layer, f)  # noqa: E731
+    gen = load_generator(linked.config.generator, dev)
+    probes = ConceptProbe.load() if model.config.task is not None else None
+    population = paired_data(model, gen, linked.config.layer, 1000, seed=seed + 2_000).features
+    result, path = counterfactuals(
+        linked, gen, model, head, features, names.index(target), settings, probes, population=population
+    )
+    result["target_name"] = target
+    result["source_class"] = source
+    result["faithful"] = faithful
+    if report is not None:
+        from genlens.report.html import HtmlReport, image_grid
+
+        page = HtmlReport(f"Counterfactuals of {linked.config.classifier} towards {target}")
+        page.paragraph(
+            f"{result['n']} sources; the head prefers {target} for {result['crossed']} of them and the generator's "
+            f"image of the counterfactual is classified as {target} for {result['success']}."
+        )
+        page.image(image_grid(path[:16].flatten(0, 1), path.shape[1], scale=3), "rows: sources; columns: the path from the source's features to the counterfactual")
+        result["report"] = str(page.write(Path(report) / "report.html"))
+        (Path(report) / "counterfactual.json").write_text(json.dumps(result, indent=1))
+    emit(result, as_json, _show_counterfactual)
