@@ -113,3 +113,49 @@ def test_python_generator_specs():
                  "python:tests.test_linking:missing", "no/such/folder"):
         with pytest.raises(GenlensError):
             load_generator(spec)
+
+
+def test_counterfactuals_turn_circles_into_squares_and_keep_the_rest(oracle_pairs):
+    from genlens.features import FeatureExtractor
+    from genlens.linking.counterfactual import CounterfactualSettings, counterfactuals
+    from genlens.linking.pairs import layer_features
+    from genlens.measure.probes import ConceptProbe
+    from genlens.world import get_task
+
+    classifier, generator = load_classifier("world-cnn"), RendererGenerator()
+    link = fit_link(oracle_pairs.features, oracle_pairs.latents, LinkConfig("world-cnn", "pool", "renderer", 128, generator.latent_dim))
+    sample = get_task("shape").sample(120, seed=8)
+    circles = sample.images[sample.labels == 0][:16]
+    fx = FeatureExtractor(classifier, ["pool"])
+    features = layer_features(fx, "pool", circles)
+    result, path = counterfactuals(
+        link, generator, classifier, lambda f: fx.logits_from("pool", f), features, 1, CounterfactualSettings(),
+        ConceptProbe.load(), population=oracle_pairs.features,
+    )
+    assert path.shape[:2] == (16, CounterfactualSettings.path)
+    assert result["crossed"] == 1.0 and result["success"] >= 0.8
+    assert result["changed"]["shape"] >= 0.8 and result["changed"]["background_pattern"] <= 0.2
+
+
+def test_link_commands_end_to_end_and_their_errors(cli, tmp_path):
+    link = tmp_path / "link"
+    fit = json.loads(cli("link", "fit", "--classifier", "world-cnn", "--n", "300", "--reader", "none",
+                         "--out", str(link), "--json", check=True).stdout)
+    assert fit["layer"] == "pool" and fit["cycle_world"]["top1"] > 0.8 and (link / "model.safetensors").exists()
+    units = json.loads(cli("link", "units", "--link", str(link), "--units", "0-2", "--null", "4", "--sources", "5",
+                           "--population", "60", "--steps", "3", "--report", str(tmp_path / "units"), "--json",
+                           check=True).stdout)
+    assert [u["unit"] for u in units["modes"]["replace"]["units"]] == [0, 1, 2]
+    assert (tmp_path / "units" / "report.html").exists()
+    cf = json.loads(cli("link", "counterfactual", "--link", str(link), "--target", "square", "--world", "4",
+                        "--source", "circle", "--json", check=True).stdout)
+    assert cf["n"] == 4 and cf["target_name"] == "square"
+    for args in (
+        ["link", "units", "--link", str(link), "--units", "128"],
+        ["link", "units", "--link", str(tmp_path / "nothing")],
+        ["link", "counterfactual", "--link", str(link), "--target", "hexagon", "--world", "2"],
+        ["link", "fit", "--classifier", "world-cnn", "--generator", "nosuch", "--out", str(tmp_path / "x")],
+        ["link", "fit", "--classifier", "world-cnn", "--out", str(link)],
+    ):
+        r = cli(*args)
+        assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, (args, r.stderr)
