@@ -121,6 +121,12 @@ RECIPES: dict[str, Recipe | InverterRecipe | DecoderRecipe | TrainSettings] = {
         "probes", "depict6", "concept-predictor", TrainSettings(steps=300, batch_size=64, lr=2e-3, warmup=20, seed=13)
     ),
     "base-diffusion": BASE_SETTINGS,
+    # Style-based, class-conditional (linking.world_gan); a constant rate, as GANs are trained.
+    "world-gan": Recipe(
+        "gan", "shape", "world-gan",
+        TrainSettings(steps=5000, batch_size=32, lr=2e-3, warmup=0, weight_decay=0.0, schedule="constant",
+                      checkpoint_every=250, seed=31),
+    ),
     "inverters/world-cnn-layer2": InverterRecipe(
         "world-cnn", "layer2", _inverter_settings(6), refine=_refine_settings(6, phases=10)
     ),
@@ -133,7 +139,7 @@ RECIPES: dict[str, Recipe | InverterRecipe | DecoderRecipe | TrainSettings] = {
     "decoders/world-cnn-layer3": DecoderRecipe("world-cnn", "layer3", _decoder_settings(11)),
     "decoders/world-vit-blocks.3": DecoderRecipe("world-vit", "blocks.3", _decoder_settings(12)),
 }
-GROUPS = ("classifiers", "probes", "diffusion", "inverters", "decoders")
+GROUPS = ("classifiers", "probes", "diffusion", "inverters", "decoders", "gan")
 
 
 def group_of(name: str) -> str:
@@ -189,6 +195,13 @@ def train_one(name: str, out: Path, root: Path, device: str) -> dict:
         return _train_shipped_inverter(recipe, settings, out, root, reproduce)
     if group == "decoders":
         return _train_shipped_decoder(recipe, settings, out, root, reproduce)
+    if group == "gan":
+        from genlens.linking.gan_training import GANSettings, train_gan
+
+        gan, card = train_gan(out, settings, GANSettings(task=recipe.task))
+        card["reproduce"] = reproduce
+        gan.save(out, card, dtype=torch.float16)
+        return card
     from genlens.classifiers.training import train_classifier
     from genlens.measure.probe_training import train_probes
 

@@ -16,7 +16,7 @@ from genlens.classifiers.classifier import WEIGHTS_FILE, Classifier, ClassifierC
 from genlens.errors import GenlensError
 
 #: Built-in classifiers shipped inside the package (folder names under genlens/weights).
-BUILTINS: tuple[str, ...] = ("world-cnn", "world-vit", "world-cnn-shortcut")
+BUILTINS: tuple[str, ...] = ("world-cnn", "world-vit", "world-cnn-shortcut", "world-cnn-planted")
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
 
@@ -33,7 +33,7 @@ def offline() -> bool:
 def load_classifier(spec: str, random_init: bool = False, device: torch.device | str = "cpu") -> Classifier:
     """The classifier named by spec, in eval mode on device.
 
-    spec is a built-in name (`world-cnn`, `world-vit`, `world-cnn-shortcut`), `torchvision:NAME`,
+    spec is a built-in name (`world-cnn`, `world-vit`, `world-cnn-shortcut`, `world-cnn-planted`), `torchvision:NAME`,
     `timm:NAME`, or the path of a folder written by `Classifier.save`. random_init builds
     torchvision and timm models without pretrained weights.
     """

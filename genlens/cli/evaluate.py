@@ -116,3 +116,30 @@ def _print_fidelity(o: dict) -> None:
     if o["reader"]:
         r = o["reader"]
         print(f"{r['concept'] + ' (' + r['spec'] + ')':20s} {r['agreement']:.4f}")
+
+
+def _show_gan(o: dict) -> None:
+    for truncation, readers in o["agreement"].items():
+        print(f"truncation {truncation}: " + ", ".join(f"{k} agrees with the class {v}" for k, v in readers.items()))
+    missing = {k: v["missing"] for k, v in o["coverage"].items() if v["missing"]}
+    print("every concept value appears" if not missing else f"missing values: {missing}")
+    print(f"Fréchet distance to real renders: probes {o['frechet']['probes']}, observer {o['frechet']['observer']}")
+
+
+@eval_app.command("gan")
+def eval_gan_command(
+    gan: str = typer.Option("world-gan", "--gan", help="world-gan (shipped) or a GAN folder."),
+    n: int = typer.Option(1000, "--n", help="Samples per truncation."),
+    seed: int = options.Seed,
+    device: str = options.Device,
+    as_json: bool = options.Json,
+):
+    """Measure a world GAN: world-cnn's and world-vit's agreement with the conditioning class at
+    truncation 1 and 0.7, which concept values appear, and Fréchet distances to real renders."""
+    from genlens.linking.gan_eval import evaluate_gan
+    from genlens.linking.generator import load_generator
+
+    if n < 10:
+        raise GenlensError(f"--n must be at least 10, got {n}")
+    generator = load_generator(gan, resolve_device(device))
+    emit({"gan": gan, **evaluate_gan(generator, n=n, seed=EVAL_SEED + seed)}, as_json, _show_gan)

@@ -106,7 +106,7 @@ def train_probes_command(
 @train_app.command("defaults")
 def train_defaults_command(
     only: str = typer.Option(
-        None, "--only", help="classifiers, probes, diffusion, inverters or decoders; all when omitted (in that order)."
+        None, "--only", help="classifiers, probes, diffusion, inverters, decoders or gan; all when omitted (in that order)."
     ),
     name: list[str] = typer.Option(None, "--name", help="Train only this shipped model (repeatable)."),
     out: Path = typer.Option(None, "--out", help="Where to write; the package's weights folder by default."),
@@ -288,3 +288,34 @@ def train_decoder_command(
         as_json,
         lambda c: print(f"decoder {classifier} {layer}: {c['validation']} in {c['seconds']} s -> {out}"),
     )
+
+
+@train_app.command("gan")
+def train_gan_command(
+    out: Path = typer.Option(..., "--out", help="Folder for config.json, model.safetensors, card.json."),
+    task: str = typer.Option("shape", "--task", help="The world task whose labels condition the GAN."),
+    steps: int = typer.Option(5000, "--steps"),
+    batch_size: int = typer.Option(32, "--batch-size"),
+    lr: float = typer.Option(2e-3, "--lr"),
+    r1_gamma: float = typer.Option(0.05, "--r1-gamma", help="R1 penalty on real images (lazy, every 16 steps)."),
+    checkpoint_every: int = typer.Option(250, "--checkpoint-every"),
+    eval_n: int = typer.Option(1000, "--eval-n", help="Samples per truncation for the card's figures (0: none)."),
+    seed: int = options.Seed,
+    device: str = options.Device,
+    overwrite: bool = options.Overwrite,
+    as_json: bool = options.Json,
+):
+    """Train the world GAN (style-based, class-conditional) on fresh renders of TASK."""
+    from genlens.linking.gan_training import GANSettings, train_gan
+    from genlens.world import get_task
+
+    get_task(task)
+    _check_out(out, overwrite)
+    if r1_gamma < 0:
+        raise GenlensError(f"--r1-gamma must be at least 0, got {r1_gamma}")
+    settings = TrainSettings(
+        steps=steps, batch_size=batch_size, lr=lr, warmup=0, weight_decay=0.0, schedule="constant",
+        checkpoint_every=checkpoint_every, seed=seed, device=device,
+    )
+    _, card = train_gan(out, settings, GANSettings(r1_gamma=r1_gamma, task=task), eval_n=eval_n)
+    emit(card, as_json, lambda c: print(f"world GAN: {c['steps']} steps in {c['seconds']} s on {c['device']} -> {out}"))

@@ -16,7 +16,7 @@ from genlens.measure.fidelity import (
     feature_cosine_median_location,
     topk_agreement,
 )
-from genlens.measure.image_quality import FeatureSpace, frechet_distance, psnr, ssim
+from genlens.measure.image_quality import FeatureSpace, frechet_distance, penultimate_space, psnr, ssim
 from genlens.measure.observer import observer_agreement
 from genlens.progress import progress_bar
 
@@ -30,23 +30,6 @@ class Outcome:
 
     samples: torch.Tensor
     seconds: float
-
-
-def penultimate_space(classifier: nn.Module) -> FeatureSpace:
-    """The input of the classifier's last linear layer (its penultimate features) as a FeatureSpace."""
-    head = [m for m in classifier.modules() if isinstance(m, nn.Linear)][-1]
-    store = {}
-
-    def embed(images: torch.Tensor) -> torch.Tensor:
-        handle = head.register_forward_pre_hook(lambda _m, args: store.__setitem__("x", args[0].detach()))
-        try:
-            with torch.no_grad():
-                classifier(images.to(next(classifier.parameters()).device))
-        finally:
-            handle.remove()
-        return store["x"].cpu()
-
-    return FeatureSpace(embed, head.in_features)
 
 
 def run_methods(

@@ -10,7 +10,7 @@ import torch
 from genlens.errors import GenlensError
 
 #: Generator kinds a folder's config.json may name, and the module:loader that reads each.
-FOLDER_KINDS: dict[str, str] = {}
+FOLDER_KINDS: dict[str, str] = {"world-gan": "genlens.linking.world_gan:load_world_gan"}
 
 
 def load_generator_folder(spec: str, device: str | torch.device = "cpu"):

@@ -47,11 +47,19 @@ def check_classes(classes: Sequence[int] | None, n: int, num_classes: int) -> to
 
 def load_generator(spec: str, device: str | torch.device = "cpu") -> LatentGenerator:
     """The generator a spec names: `renderer` (the world renderer, scene parameters as latent),
-    `python:module:factory` (factory() returns a LatentGenerator), or a generator folder."""
+    `world-gan` (the shipped world GAN), `python:module:factory` (factory() returns a
+    LatentGenerator), or a generator folder (a world GAN's, from `genlens train gan`)."""
     from genlens.linking.renderer_generator import RendererGenerator
 
     if spec == "renderer":
         return RendererGenerator()
+    if spec == "world-gan":
+        from genlens.classifiers.loader import weights_root
+
+        folder = weights_root() / "world-gan"
+        if not (folder / "config.json").is_file():
+            raise GenlensError("the world GAN is not shipped with this install; train one with genlens train gan")
+        spec = str(folder)
     if spec.startswith("python:"):
         return _from_factory(spec)
     from genlens.linking.folders import load_generator_folder

@@ -20,6 +20,14 @@ LABEL_CONCEPTS: dict[str, str] = {
 }
 #: Share of null directions an effect must exceed (its bootstrap interval's lower end must).
 NULL_QUANTILE = 0.95
+#: The least effect that counts whatever the null: a flip in a tenth of the sources, a centre moved by
+#: half a pixel at 32 px (the renderer's own sub-pixel jitter is below both).
+NUISANCE_FLOOR: dict[str, float] = {"probe": 0.1, "classifier": 0.1, "head": 0.1, "morphology:x": 0.5 / 32, "morphology:y": 0.5 / 32}
+
+
+def nuisance_floor(key: str) -> float:
+    """The floor for a reading key (by its full name, else its prefix); 0 where none is set."""
+    return NUISANCE_FLOOR.get(key, NUISANCE_FLOOR.get(key.split(":")[0], 0.0))
 
 
 def read_images(images: torch.Tensor, probes, classifier) -> dict[str, np.ndarray]:
@@ -60,12 +68,13 @@ def label_units(changes: dict[str, np.ndarray], n_units: int, n_boot: int = 200,
     """One record per unit (the first n_units rows of each (K, N) change; the rest are the null):
     {"label": selective | superposed | silent, "concepts": [...], "effects": {reading: {mean, low,
     high, null}}}. A concept counts when the lower end of the unit's interval exceeds the null's
-    NULL_QUANTILE of mean effects."""
+    NULL_QUANTILE of mean effects and the reading's nuisance floor ("null" reports the larger)."""
     stats = {}
     for key, values in changes.items():
         mean, low, high = bootstrap_means(values, n_boot, seed)
         null = mean[n_units:]
         threshold = float(np.nanquantile(null, NULL_QUANTILE)) if len(null) else 0.0
+        threshold = max(threshold, nuisance_floor(key))
         stats[key] = (mean, low, high, threshold)
     records = []
     for k in range(n_units):

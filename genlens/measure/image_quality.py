@@ -47,3 +47,20 @@ def frechet_distance(real: torch.Tensor, generated: torch.Tensor, space: Feature
         for start in range(0, len(images), batch_size):
             metric.update(images[start : start + batch_size].float().clamp(0, 1), real=is_real)
     return float(metric.compute())
+
+
+def penultimate_space(classifier: nn.Module) -> FeatureSpace:
+    """The input of the classifier's last linear layer (its penultimate features) as a FeatureSpace."""
+    head = [m for m in classifier.modules() if isinstance(m, nn.Linear)][-1]
+    store = {}
+
+    def embed(images: torch.Tensor) -> torch.Tensor:
+        handle = head.register_forward_pre_hook(lambda _m, args: store.__setitem__("x", args[0].detach()))
+        try:
+            with torch.no_grad():
+                classifier(images.to(next(classifier.parameters()).device))
+        finally:
+            handle.remove()
+        return store["x"].cpu()
+
+    return FeatureSpace(embed, head.in_features)

@@ -14,7 +14,9 @@ from genlens.errors import GenlensError
 from genlens.measure.fidelity import topk_agreement
 
 #: Each shipped world classifier's observer: the other architecture.
-WORLD_OBSERVERS = {"world-cnn": "world-vit", "world-cnn-shortcut": "world-vit", "world-vit": "world-cnn"}
+WORLD_OBSERVERS = {
+    "world-cnn": "world-vit", "world-cnn-shortcut": "world-vit", "world-cnn-planted": "world-vit", "world-vit": "world-cnn",
+}
 
 
 def default_observer(spec: str) -> str | None:
