@@ -21,3 +21,21 @@ def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess:
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture
+def cli_here(monkeypatch, capsys):
+    """Run `genlens ARGS` in this process (no interpreter start-up): (exit code, stdout, stderr)."""
+    from genlens.cli.app import main
+
+    def run(*args: str):
+        monkeypatch.setattr(sys, "argv", ["genlens", *args])
+        code = 0
+        try:
+            main()
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else 1
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

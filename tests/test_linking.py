@@ -137,18 +137,21 @@ def test_counterfactuals_turn_circles_into_squares_and_keep_the_rest(oracle_pair
     assert result["changed"]["shape"] >= 0.8 and result["changed"]["background_pattern"] <= 0.2
 
 
-def test_link_commands_end_to_end_and_their_errors(cli, tmp_path):
+def test_link_commands_end_to_end_and_their_errors(cli, cli_here, tmp_path):
     link = tmp_path / "link"
     fit = json.loads(cli("link", "fit", "--classifier", "world-cnn", "--n", "300", "--reader", "none",
                          "--out", str(link), "--json", check=True).stdout)
     assert fit["layer"] == "pool" and fit["cycle_world"]["top1"] > 0.8 and (link / "model.safetensors").exists()
-    units = json.loads(cli("link", "units", "--link", str(link), "--units", "0-2", "--null", "4", "--sources", "5",
-                           "--population", "60", "--steps", "3", "--report", str(tmp_path / "units"), "--json",
-                           check=True).stdout)
+    code, out, err = cli_here("link", "units", "--link", str(link), "--units", "0-2", "--null", "4", "--sources", "5",
+                              "--population", "60", "--steps", "3", "--report", str(tmp_path / "units"), "--json")
+    assert code == 0, err
+    units = json.loads(out)
     assert [u["unit"] for u in units["modes"]["replace"]["units"]] == [0, 1, 2]
     assert (tmp_path / "units" / "report.html").exists()
-    cf = json.loads(cli("link", "counterfactual", "--link", str(link), "--target", "square", "--world", "4",
-                        "--source", "circle", "--json", check=True).stdout)
+    code, out, err = cli_here("link", "counterfactual", "--link", str(link), "--target", "square", "--world", "4",
+                              "--source", "circle", "--json")
+    assert code == 0, err
+    cf = json.loads(out)
     assert cf["n"] == 4 and cf["target_name"] == "square"
     for args in (
         ["link", "units", "--link", str(link), "--units", "128"],
@@ -157,5 +160,5 @@ def test_link_commands_end_to_end_and_their_errors(cli, tmp_path):
         ["link", "fit", "--classifier", "world-cnn", "--generator", "nosuch", "--out", str(tmp_path / "x")],
         ["link", "fit", "--classifier", "world-cnn", "--out", str(link)],
     ):
-        r = cli(*args)
-        assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, (args, r.stderr)
+        code, out, err = cli_here(*args)
+        assert code == 2 and out == "" and "Traceback" not in err and len(err.strip().splitlines()) == 1, (args, err)

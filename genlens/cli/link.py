@@ -154,6 +154,9 @@ def units_command(
     if list(model.class_names) != linked.config.class_names:
         raise GenlensError(f"{link} was fitted for another classifier than {linked.config.classifier} loads now")
     gen = load_generator(linked.config.generator, dev)
+    import time
+
+    t0 = time.perf_counter()
     pairs = paired_data(model, gen, linked.config.layer, population, seed=seed + 1_000)
     results, strips = sweep_units(
         linked, gen, model, pairs.features, pairs.features[:sources], picked, settings,
@@ -163,6 +166,7 @@ def units_command(
         "classifier": linked.config.classifier, "layer": linked.config.layer, "generator": linked.config.generator,
         "units": picked, "settings": {k: getattr(settings, k) for k in ("steps", "low", "high", "null", "sources", "faithful")},
         "modes": results,
+        "seconds": round(time.perf_counter() - t0, 1),
     }
     if report is not None:
         from genlens.report.linking import units_report
