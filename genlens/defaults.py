@@ -124,7 +124,7 @@ RECIPES: dict[str, Recipe | InverterRecipe | DecoderRecipe | TrainSettings] = {
     # Style-based, class-conditional (linking.world_gan); a constant rate, as GANs are trained.
     "world-gan": Recipe(
         "gan", "shape", "world-gan",
-        TrainSettings(steps=5000, batch_size=32, lr=2e-3, warmup=0, weight_decay=0.0, schedule="constant",
+        TrainSettings(steps=4000, batch_size=32, lr=2e-3, warmup=0, weight_decay=0.0, schedule="constant",
                       checkpoint_every=250, seed=31),
     ),
     "inverters/world-cnn-layer2": InverterRecipe(

@@ -294,7 +294,7 @@ def train_decoder_command(
 def train_gan_command(
     out: Path = typer.Option(..., "--out", help="Folder for config.json, model.safetensors, card.json."),
     task: str = typer.Option("shape", "--task", help="The world task whose labels condition the GAN."),
-    steps: int = typer.Option(5000, "--steps"),
+    steps: int = typer.Option(4000, "--steps"),
     batch_size: int = typer.Option(32, "--batch-size"),
     lr: float = typer.Option(2e-3, "--lr"),
     r1_gamma: float = typer.Option(0.05, "--r1-gamma", help="R1 penalty on real images (lazy, every 16 steps)."),

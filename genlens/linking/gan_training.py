@@ -83,7 +83,7 @@ def train_gan(
 
             # discriminator: real up, fake down; R1 on real images every r1_every steps
             with torch.no_grad():
-                fake = model.generator(z, fake_classes)
+                fake = model.generator(z, fake_classes, clamp=False)
             r1 = step % gan.r1_every == 0
             images.requires_grad_(r1)
             real_score = model.discriminator(images, classes)
@@ -97,7 +97,7 @@ def train_gan(
 
             # generator: non-saturating
             w = model.generator.mapping(z, fake_classes)
-            g_loss = F.softplus(-model.discriminator(model.generator.synthesis(w), fake_classes)).mean()
+            g_loss = F.softplus(-model.discriminator(model.generator.synthesis(w, clamp=False), fake_classes)).mean()
             optimizer.zero_grad(set_to_none=True)
             accelerator.backward(g_loss)
             optimizer.step()

@@ -130,14 +130,17 @@ class StyleGenerator(nn.Module):
         )
         self.register_buffer("w_avg", torch.zeros(config.num_classes, config.w_dim))
 
-    def synthesis(self, w: torch.Tensor) -> torch.Tensor:
+    def synthesis(self, w: torch.Tensor, clamp: bool = True) -> torch.Tensor:
+        """Images for w, in [0, 1]; unclamped (clamp=False) for training, so that saturated pixels
+        keep their gradient."""
         x, rgb = self.const.expand(len(w), -1, -1, -1), None
         for block in self.blocks:
             x, rgb = block(x, rgb, w)
-        return (rgb.clamp(-1, 1) + 1) / 2
+        rgb = rgb.clamp(-1, 1) if clamp else rgb
+        return (rgb + 1) / 2
 
-    def forward(self, z: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
-        return self.synthesis(self.mapping(z, classes))
+    def forward(self, z: torch.Tensor, classes: torch.Tensor, clamp: bool = True) -> torch.Tensor:
+        return self.synthesis(self.mapping(z, classes), clamp)
 
 
 class ResidualBlock(nn.Module):
