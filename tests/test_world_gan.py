@@ -52,3 +52,31 @@ def test_gan_training_resumes_to_the_same_weights_and_loads_as_a_generator(tmp_p
     loaded = load_generator(str(tmp_path / "straight"))
     assert loaded.latent_dim == 16 and loaded.num_classes == 5
     assert loaded.synthesize(loaded.sample_latent(2, seed=0)).shape == (2, 3, 32, 32)
+
+
+def test_biggan_state_dicts_load_as_a_generator(tmp_path):
+    import json
+
+    from pytorch_pretrained_biggan import BigGAN, BigGANConfig
+    from safetensors.torch import save_file
+
+    config = BigGANConfig(z_dim=16, class_embed_dim=16, channel_width=4, num_classes=3,
+                          layers=[(True, 16, 8), (True, 8, 4), (True, 4, 2), (False, 2, 1)], attention_layer_position=1,
+                          n_stats=51)
+    model = BigGAN(config).eval()
+    with torch.no_grad():  # the package leaves its last batch norm's affine parameters uninitialised
+        model.generator.bn.weight.fill_(1.0)
+        model.generator.bn.bias.zero_()
+    (tmp_path / "config.json").write_text(config.to_json_string())
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, tmp_path / "model.safetensors")
+    (tmp_path / "genlens.json").write_text(json.dumps({"truncation": 0.5, "class_names": ["a", "b", "c"]}))
+    gan = load_generator(f"biggan:{tmp_path}")
+    assert gan.latent_dim == 32 and gan.class_names == ("a", "b", "c")
+    latents = gan.sample_latent(4, seed=1, classes=[2, 2, 0, 1])
+    assert torch.equal(latents, gan.sample_latent(4, seed=1, classes=[2, 2, 0, 1]))
+    assert torch.allclose(latents[0, 16:], model.embeddings.weight[:, 2])
+    images = gan.synthesize(latents)
+    assert images.shape == (4, 3, 32, 32) and 0 <= images.min() and images.max() <= 1
+    with torch.no_grad():
+        expected = (model(latents[:, :16], torch.eye(3)[[2, 2, 0, 1]], 0.5) + 1) / 2
+    assert torch.allclose(images, expected, atol=1e-5)

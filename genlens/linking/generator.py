@@ -47,8 +47,9 @@ def check_classes(classes: Sequence[int] | None, n: int, num_classes: int) -> to
 
 def load_generator(spec: str, device: str | torch.device = "cpu") -> LatentGenerator:
     """The generator a spec names: `renderer` (the world renderer, scene parameters as latent),
-    `world-gan` (the shipped world GAN), `python:module:factory` (factory() returns a
-    LatentGenerator), or a generator folder (a world GAN's, from `genlens train gan`)."""
+    `world-gan` (the shipped world GAN), `biggan:DIR` (pytorch-pretrained-biggan weights),
+    `python:module:factory` (factory() returns a LatentGenerator), or a generator folder (a world
+    GAN's, from `genlens train gan`)."""
     from genlens.linking.renderer_generator import RendererGenerator
 
     if spec == "renderer":
@@ -62,6 +63,10 @@ def load_generator(spec: str, device: str | torch.device = "cpu") -> LatentGener
         spec = str(folder)
     if spec.startswith("python:"):
         return _from_factory(spec)
+    if spec.startswith("biggan:"):
+        from genlens.linking.biggan import load_biggan
+
+        return load_biggan(spec.split(":", 1)[1], device)
     from genlens.linking.folders import load_generator_folder
 
     return load_generator_folder(spec, device)
