@@ -111,7 +111,7 @@ def test_demo_writes_a_report(cli, tmp_path):
     html = (tmp_path / "d" / "report.html").read_text()
     assert check_demo_folder(tmp_path / "d", overwrite=False) is None  # an earlier demo is replaced
     assert out["report"].endswith("report.html") and html.count("<img") >= 3
-    assert {r["model"] for r in out["classifiers"]} == {"world-cnn", "world-vit", "world-cnn-shortcut"}
+    assert {r["model"] for r in out["classifiers"]} == {"world-cnn", "world-vit", "world-cnn-shortcut", "world-cnn-planted"}
     assert len(out["results"]) == 4 and all(r["samples"] == 3 and r["n"] == 6 for r in out["results"])
     assert {(r["layer"], r["pooled"]) for r in out["results"]} == {
         ("layer2", False),
