@@ -323,3 +323,26 @@ def test_train_inverter_cli_never_replaces_a_finished_inverter_or_other_files(wo
     assert r.returncode == 2 and "not empty" in r.stderr and (photos / "a.png").read_bytes() == b"mine"
     assert cli(*common, "--out", str(finished), "--overwrite").returncode == 0
     assert (finished / "controlnet" / "diffusion_pytorch_model.safetensors").read_bytes() != weights
+
+
+def test_invert_takes_a_shell_glob_of_images_and_records_each_source(cli_here, tmp_path):
+    import json
+
+    from PIL import Image
+
+    from genlens.world import get_task, to_uint8
+
+    files = []
+    for i, p in enumerate(to_uint8(get_task("shape").sample(2, seed=3).images)):
+        files.append(tmp_path / f"img{i}.png")
+        Image.fromarray(p).save(files[-1])
+    out = tmp_path / "out"
+    # what `--images dir/*.png` expands to: one --images, the other files as extra arguments
+    code, stdout, err = cli_here("invert", "--classifier", "world-cnn", "--layer", "layer3", "--images", str(files[0]),
+                                 str(files[1]), "--samples", "1", "--steps", "2", "--observer", "none", "--out", str(out), "--json")
+    assert code == 0, err
+    assert json.loads(stdout)["n"] == 2
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert [r["source"] for r in rows] == [str(f) for f in files]
+    code, _, err = cli_here("invert", "--classifier", "world-cnn", "--layer", "layer3", str(files[0]), "--out", str(tmp_path / "o2"))
+    assert code == 2 and "--images" in err

@@ -18,7 +18,8 @@ def invert_command(
     layer: str = typer.Option(None, "--layer"),
     pooled: bool = typer.Option(False, "--pooled", help="With --classifier/--layer: the pooled inverter."),
     world: int = typer.Option(None, "--world", help="Invert N fresh held-out world images."),
-    images: list[Path] = typer.Option(None, "--images", help="Image files or folders (repeatable)."),
+    images: list[Path] = typer.Option(None, "--images", help="Image files or folders (a shell glob works)."),
+    more_images: list[Path] = options.MoreImages,
     samples: int = typer.Option(1, "--samples", help="Samples per image."),
     steps: int = typer.Option(20, "--steps"),
     sampler: str = typer.Option("dpm", "--sampler", help="dpm (DPM-Solver++) or ddim."),
@@ -55,7 +56,7 @@ def invert_command(
 
     from genlens.classifiers.training import EVAL_SEED
     from genlens.device import resolve_device
-    from genlens.images import load_images
+    from genlens.images import image_paths, load_images
     from genlens.inversion.feature_steering import FeatureSteering
     from genlens.inversion.inverter import FeatureInverter
     from genlens.inversion.run import invert_and_measure
@@ -71,6 +72,7 @@ def invert_command(
         if classifier is None or layer is None:
             raise GenlensError("give --inverter DIR, or --classifier SPEC with --layer NAME")
         inverter = find_inverter(classifier, layer, pooled)
+    images = options.image_list(images, more_images)
     if (world is None) == (not images):
         raise GenlensError("give exactly one of --world N and --images PATH")
     if samples < 1 or steer < 0:
@@ -80,12 +82,13 @@ def invert_command(
     inv = FeatureInverter.load(inverter, device=dev)
     if layer is not None and layer != inv.config.layer:
         raise GenlensError(f"the inverter in {inverter} was trained for layer {inv.config.layer}, not {layer}")
-    records, probes = None, None
+    records, probes, sources = None, None, None
     if world is not None:
         sample = get_task("shape").sample(world, seed=EVAL_SEED + seed, split="test", size=inv.classifier.input_size)
         batch, records, probes = sample.images, sample.records, ConceptProbe.load()
     else:
-        batch = load_images(images, inv.classifier.input_size)
+        files = image_paths(images)
+        batch, sources = load_images(files, inv.classifier.input_size), [str(f) for f in files]
     watcher = load_observer(observer, inv.config.classifier, dev)
     summary = invert_and_measure(
         inv,
@@ -100,6 +103,7 @@ def invert_command(
         probes=probes,
         observer=watcher,
         steering=FeatureSteering(strength=steer),
+        sources=sources,
     )
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     emit(summary, as_json)

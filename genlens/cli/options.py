@@ -9,3 +9,14 @@ Seed = typer.Option(0, "--seed", help="Random seed; the same seed gives the same
 Json = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else there.")
 Overwrite = typer.Option(False, "--overwrite", help="Replace an existing output folder.")
 RandomInit = typer.Option(False, "--random-init", help="Build torchvision/timm models without pretrained weights.")
+#: The rest of a shell glob after `--images a.jpg` (b.jpg c.jpg ...), so that `--images dir/*.jpg` works.
+MoreImages = typer.Argument(None, hidden=True, metavar="[MORE_IMAGES]...")
+
+
+def image_list(first: list | None, more: list | None) -> list:
+    """--images values and the paths a shell glob left after them; paths without --images are an error."""
+    from genlens.errors import GenlensError
+
+    if more and not first:
+        raise GenlensError(f"unexpected argument '{more[0]}'; give image files with --images PATH ...")
+    return list(first or []) + list(more or [])

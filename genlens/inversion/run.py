@@ -36,8 +36,10 @@ def invert_and_measure(
     probes=None,
     observer=None,
     steering: FeatureSteering | None = None,
+    sources: list[str] | None = None,
 ) -> dict:
     """Invert images, write out/grids/NNNNN.png (source | samples) and out/results.jsonl, return the summary.
+    Each result names its source (sources[i], e.g. the input file) when given.
 
     With world records, concept retention compares the probes' reading of each sample with the
     source's true concepts. With an observer (a classifier), the summary adds its top-1 agreement.
@@ -86,6 +88,7 @@ def invert_and_measure(
                 rows.append(
                     {
                         "id": n,
+                        **({"source": sources[n]} if sources is not None else {}),
                         "grid": f"grids/{n:05d}.png",
                         "feature_cosine": [round(v, 4) for v in cos[i].tolist()],
                         "top1_agreement": agree[i].tolist(),
