@@ -101,3 +101,15 @@ def test_bench_depict_with_exact_generation_tracks_the_ground_truth():
     cached = bench_depict(predictor, SceneRenderer(), **small)
     uncached = bench_depict(predictor, SceneRenderer(), cache=False, **small)
     assert uncached["pearson"] == cached["pearson"] and uncached["generated_images"] == 3 * 60 * 7
+
+
+def test_a_ragged_concept_table_is_a_clear_error(tmp_path):
+    import pytest
+
+    from genlens.errors import GenlensError
+    from genlens.permutation.table import ConceptTable
+
+    for text, fields in (("shape,label\ncircle,0\nsquare\n", 1), ("shape,label\ncircle,0\nsquare,1,9\n", 3)):
+        (tmp_path / "t.csv").write_text(text)
+        with pytest.raises(GenlensError, match=f"line 3: {fields} fields where the header has 2"):
+            ConceptTable.from_csv(tmp_path / "t.csv", "a {shape}")

@@ -91,6 +91,10 @@ class ConceptTable:
             raise GenlensError(f"cannot read concept table {path}: {e}") from None
         if not rows:
             raise GenlensError(f"the concept table {path} is empty: it needs at least two rows")
+        for line, row in enumerate(rows, start=2):
+            if None in row or None in row.values():
+                got = len(row) - (None in row) + len(row.get(None) or []) - list(row.values()).count(None)
+                raise GenlensError(f"{path}, line {line}: {got} fields where the header has {len(rows[0]) - (None in rows[0])}")
         if label_column not in rows[0]:
             raise GenlensError(f"{path} has no '{label_column}' column (columns: {', '.join(rows[0])})")
         columns = {c: [r[c] for r in rows] for c in rows[0] if c != label_column}
