@@ -71,3 +71,22 @@ def test_ema_ends_on_the_average_and_a_resumed_run_continues_it(tmp_path):
     assert not torch.allclose(averaged, _linear_fit(tmp_path / "b", None), atol=1e-3)  # the average lags
     shutil.rmtree(tmp_path / "a" / "checkpoints" / "step-0000020")  # as if killed after step 15's checkpoint
     assert torch.allclose(_linear_fit(tmp_path / "a", 0.9), averaged, atol=1e-6)
+
+
+def test_published_folders_follow_the_umask(tmp_path):
+    import os
+    import stat
+
+    from safetensors.torch import save_file
+
+    from genlens.training.checkpoint import atomic_dir, publish_dir
+
+    mask = os.umask(0o022)
+    try:
+        tmp = atomic_dir(tmp_path / "model")
+        save_file({"w": torch.zeros(2)}, tmp / "model.safetensors")
+        publish_dir(tmp, tmp_path / "model")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "model" / "model.safetensors").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "model").stat().st_mode) == 0o755

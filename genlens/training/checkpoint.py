@@ -22,12 +22,22 @@ def atomic_dir(target: Path) -> Path:
 
 
 def publish_dir(tmp: Path, target: Path) -> None:
-    """Replace target by tmp with renames, so target is never seen half-written."""
+    """Replace target by tmp with renames, so target is never seen half-written; its files get the
+    permissions the user's umask gives new files (safetensors writes 0600)."""
+    _apply_umask(tmp)
     old = target.with_name(f".{target.name}.old-{os.getpid()}")
     if target.exists():
         target.rename(old)
     tmp.rename(target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _apply_umask(folder: Path) -> None:
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in [folder, *folder.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod((0o777 if path.is_dir() else 0o666) & ~mask)
 
 
 def state_dict_for_saving(module: torch.nn.Module, dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
