@@ -90,3 +90,25 @@ def test_published_folders_follow_the_umask(tmp_path):
         os.umask(mask)
     assert stat.S_IMODE((tmp_path / "model" / "model.safetensors").stat().st_mode) == 0o644
     assert stat.S_IMODE((tmp_path / "model").stat().st_mode) == 0o755
+
+
+def test_a_run_resumes_only_with_the_settings_and_facts_it_started_with(tmp_path):
+    from genlens.classifiers.architectures import world_cnn
+
+    def batch(step, process, device):
+        g = torch.Generator().manual_seed(step)
+        return torch.randn(4, 3, 8, 8, generator=g), torch.randint(0, 2, (4,), generator=g)
+
+    def loss(model, data):
+        return torch.nn.functional.cross_entropy(model(data[0]), data[1])
+
+    settings = TrainSettings(steps=2, batch_size=4, lr=1e-3, warmup=0, checkpoint_every=1)
+    fit(world_cnn(2, widths=(4, 4, 4)), batch, loss, settings, tmp_path, run={"task": "shape"})
+    longer = TrainSettings(steps=3, batch_size=4, lr=1e-3, warmup=0, checkpoint_every=1)
+    fit(world_cnn(2, widths=(4, 4, 4)), batch, loss, longer, tmp_path, run={"task": "shape"})  # extending is fine
+    with pytest.raises(GenlensError, match="lr=0.001"):
+        fit(world_cnn(2, widths=(4, 4, 4)), batch, loss, TrainSettings(steps=4, batch_size=4, lr=0.5, warmup=0), tmp_path,
+            run={"task": "shape"})
+    with pytest.raises(GenlensError, match="task='shape'"):
+        fit(world_cnn(2, widths=(4, 4, 4)), batch, loss, TrainSettings(steps=4, batch_size=4, lr=1e-3, warmup=0), tmp_path,
+            run={"task": "shortcut"})

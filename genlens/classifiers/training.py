@@ -74,7 +74,8 @@ def train_classifier(
             value = value + TIE_WEIGHT * tie_loss(captured.pop("features"), targets)
         return value
 
-    result = fit(classifier, batch, loss, settings, Path(out), description=f"train {arch} on {task_name}")
+    run = {"kind": "classifier", "task": task_name, "arch": arch, "arch_kwargs": arch_kwargs, "planted": planted}
+    result = fit(classifier, batch, loss, settings, Path(out), description=f"train {arch} on {task_name}", run=run)
     if hook is not None:
         hook.remove()
     classifier = classifier.cpu().eval()

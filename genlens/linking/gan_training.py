@@ -16,7 +16,7 @@ from genlens.classifiers.training import step_seed
 from genlens.linking.world_gan import ProjectionDiscriminator, StyleGenerator, WorldGAN, WorldGANConfig
 from genlens.progress import progress_bar
 from genlens.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
-from genlens.training.loop import TrainSettings, make_accelerator
+from genlens.training.loop import TrainSettings, check_resumable, make_accelerator
 from genlens.world import get_task
 
 
@@ -64,7 +64,9 @@ def train_gan(
     checkpoints = Path(out) / "checkpoints"
     start, seconds_before, losses = 0, 0.0, {}
     latest = latest_checkpoint(checkpoints)
+    run = {"kind": "world-gan", "gan": asdict(gan), "config": asdict(config)}
     if latest is not None:
+        check_resumable(latest, settings, run)
         info = load_checkpoint(latest, state, optimizer)
         start, seconds_before, losses = info["step"], info.get("seconds", 0.0), info.get("losses", {})
     state, optimizer = accelerator.prepare(state, optimizer)
@@ -112,7 +114,7 @@ def train_gan(
             if accelerator.is_main_process and (done % settings.checkpoint_every == 0 or done == settings.steps):
                 save_checkpoint(
                     checkpoints, done, model, optimizer,
-                    {"seconds": seconds_before + time.perf_counter() - t0, "losses": losses, "settings": asdict(settings)},
+                    {"seconds": seconds_before + time.perf_counter() - t0, "losses": losses, "settings": asdict(settings), "run": run},
                 )
     seconds = round(seconds_before + time.perf_counter() - t0, 1)
     average = model.average.cpu().eval()

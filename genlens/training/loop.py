@@ -89,6 +89,29 @@ def learning_rate(settings: TrainSettings, step: int) -> float:
     return settings.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
+#: Settings a resumed run may change: how long it runs, how often it checkpoints, where it runs.
+RESUMABLE_CHANGES = ("steps", "checkpoint_every", "device", "mixed_precision")
+
+
+def check_resumable(checkpoint: Path, settings: TrainSettings, run: dict) -> None:
+    """GenlensError unless the run saved in checkpoint was started with these settings and facts."""
+    import json
+
+    state = json.loads((Path(checkpoint) / "state.json").read_text())
+    before = {k: v for k, v in state.get("settings", {}).items() if k not in RESUMABLE_CHANGES}
+    now = {k: v for k, v in asdict(settings).items() if k not in RESUMABLE_CHANGES}
+    if "run" in state:  # checkpoints of earlier versions carry settings only
+        before.update({f"run.{k}": v for k, v in state["run"].items()})
+        now.update({f"run.{k}": v for k, v in run.items()})
+    changed = [k for k in sorted(set(before) | set(now)) if before.get(k) != now.get(k)]
+    if changed:
+        k = changed[0]
+        raise GenlensError(
+            f"{Path(checkpoint).parent.parent} holds a run started with {k.removeprefix('run.')}={before.get(k)!r}, "
+            f"not {now.get(k)!r}; pass --overwrite to start again"
+        )
+
+
 def make_accelerator(settings: TrainSettings) -> Accelerator:
     cpu = settings.device == "cpu" or not torch.cuda.is_available()
     precision = settings.mixed_precision
@@ -105,12 +128,15 @@ def fit(
     out: Path,
     description: str = "training",
     parameters: list[torch.nn.Parameter] | None = None,
+    run: dict | None = None,
 ) -> FitResult:
     """Train model for settings.steps optimiser steps, resuming from out/checkpoints if present.
 
     batch_fn(step, process_index, device) returns the batch for that step (deterministic, so that a
     resumed run sees the same data); loss_fn(model, batch) returns the scalar loss. Only
-    `parameters` (default: all that require grad) are optimised. With settings.ema_decay the model
+    `parameters` (default: all that require grad) are optimised. A run resumes only with the same
+    settings (steps, checkpointing and device may differ) and the same `run` facts (what is trained
+    on what, e.g. task and architecture), else GenlensError. With settings.ema_decay the model
     ends on the moving average of those parameters (diffusers' EMAModel, whose decay warms up as
     (1 + step) / (10 + step)), which checkpoints carry so that a resumed run continues it.
     """
@@ -122,6 +148,7 @@ def fit(
     start, seconds_before, loss_value = 0, 0.0, float("nan")
     latest = latest_checkpoint(checkpoints)
     if latest is not None:
+        check_resumable(latest, settings, run or {})
         state = load_checkpoint(latest, model, optimizer)
         start, seconds_before = state["step"], state.get("seconds", 0.0)
         loss_value = state.get("loss", float("nan"))
@@ -167,6 +194,7 @@ def fit(
                         "seconds": seconds_before + time.perf_counter() - t0,
                         "loss": loss_value,
                         "settings": asdict(settings),
+                        "run": run or {},
                     },
                     extra=save_average(ema) if ema is not None else None,
                 )
