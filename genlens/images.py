@@ -20,6 +20,11 @@ def warn(message: str) -> None:
     stderr.print(f"[yellow]warning:[/] {message}", highlight=False)
 
 
+#: Grayscale modes wider than 8 bits, and the value that stands for white in each (PIL's "I" holds
+#: 16-bit PNGs too; "F" is taken to be in [0, 1]).
+WIDE_GREY: dict[str, float] = {"I;16": 65535.0, "I;16L": 65535.0, "I;16B": 65535.0, "I;16N": 65535.0, "I": 65535.0, "F": 1.0}
+
+
 def load_image(path: Path | str, size: int) -> torch.Tensor:
     """(3, size, size) float image in [0, 1].
 
@@ -32,17 +37,22 @@ def load_image(path: Path | str, size: int) -> torch.Tensor:
         with Image.open(path) as im:
             im.load()
             mode = im.mode
-            if mode != "RGB":
+            if mode in WIDE_GREY:
+                warn(f"{path}: converting {mode} (high bit depth grayscale) image to RGB")
+                grey = np.asarray(im, dtype=np.float32) / WIDE_GREY[mode]
+                array = np.repeat(grey.clip(0, 1)[..., None], 3, axis=2)
+            elif mode != "RGB":
                 warn(f"{path}: converting {mode} image to RGB")
                 if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in im.info):
                     rgba = im.convert("RGBA")
                     im = Image.alpha_composite(Image.new("RGBA", rgba.size, (0, 0, 0, 255)), rgba)
                 im = im.convert("RGB")
-            array = np.asarray(im, dtype=np.float32) / 255.0
+            if mode not in WIDE_GREY:
+                array = np.asarray(im, dtype=np.float32) / 255.0
     except FileNotFoundError:
         raise GenlensError(f"image not found: {path}") from None
     except (UnidentifiedImageError, OSError, ValueError) as e:
-        raise GenlensError(f"cannot read image {path}: {type(e).__name__}") from None
+        raise GenlensError(f"cannot read image {path}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'no detail'}") from None
     image = torch.from_numpy(array).permute(2, 0, 1)
     if image.shape[1:] != (size, size):
         warn(f"{path}: resizing {image.shape[2]}x{image.shape[1]} to the model's {size}x{size}")

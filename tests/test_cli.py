@@ -233,3 +233,25 @@ def test_eval_probes_under_blur_reports_the_perturbation(cli):
     assert blurred["blur"] == 2.5 and blurred["noise"] == 0.0
     assert blurred["accuracy"] == probe_accuracy(ConceptProbe.load(), 200, blur=2.5)
     assert blurred["accuracy"]["shape"] < probe_accuracy(ConceptProbe.load(), 200)["shape"]
+
+
+def test_predict_classifies_the_readable_images_of_a_folder_and_names_the_rest(cli_here, tmp_path):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i, p in enumerate(to_uint8(get_task("shape").sample(2, seed=1).images)):
+        Image.fromarray(p).save(folder / f"ok{i}.png")
+    (folder / "broken.png").write_bytes(b"not an image")
+    code, out, err = cli_here("predict", "world-cnn", str(folder), "--json")
+    result = json.loads(out)
+    assert code == 2 and [r["file"] for r in result["predictions"]] == [str(folder / "ok0.png"), str(folder / "ok1.png")]
+    assert result["unreadable"][0]["file"] == str(folder / "broken.png") and "broken.png" in err
+
+
+def test_sixteen_bit_grayscale_keeps_its_range(tmp_path):
+    from genlens.images import load_image
+
+    ramp = np.linspace(0, 65535, 32 * 32).reshape(32, 32).astype(np.uint16)
+    path = tmp_path / "grey16.png"
+    Image.fromarray(ramp).save(path)
+    image = load_image(path, 32)
+    assert abs(float(image.mean()) - 0.5) < 0.01 and float(image.max()) == 1.0 and float(image.min()) == 0.0

@@ -57,7 +57,9 @@ def main() -> None:
     _register()
     debug = "--debug" in sys.argv
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # a command's typer.Exit(code) comes back as its return value here
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except GenlensError as e:
         if debug:
             raise

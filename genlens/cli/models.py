@@ -14,7 +14,9 @@ from genlens.cli import options
 from genlens.cli.app import app, emit
 from genlens.device import resolve_device
 from genlens.features import list_layers
-from genlens.images import image_paths, load_images
+from genlens.errors import GenlensError
+from genlens.images import image_paths, load_image
+from genlens.progress import stderr
 
 
 @app.command("layers")
@@ -52,21 +54,35 @@ def predict_command(
     device: str = options.Device,
     as_json: bool = options.Json,
 ):
-    """Classify image files (converted to RGB and resized to the model's input size, with a warning)."""
+    """Classify image files (converted to RGB and resized to the model's input size, with a warning).
+    Unreadable files are listed under "unreadable" (one error line each) and make the exit code 2; the
+    readable ones are classified all the same."""
     classifier = load_classifier(spec, random_init=random_init, device=resolve_device(device))
-    paths = image_paths(images)
-    batch = load_images(paths, classifier.input_size)
+    readable, loaded, unreadable = [], [], []
+    for path in image_paths(images):
+        try:
+            loaded.append(load_image(path, classifier.input_size))
+            readable.append(path)
+        except GenlensError as e:
+            unreadable.append({"file": str(path), "error": str(e)})
+    if not readable:
+        raise GenlensError(unreadable[0]["error"] if len(unreadable) == 1 else f"none of the {len(unreadable)} images is readable")
     with torch.no_grad():
-        probs = classifier.eval()(batch.to(classifier.mean.device)).softmax(1).cpu()
+        probs = classifier.eval()(torch.stack(loaded).to(classifier.mean.device)).softmax(1).cpu()
     result = {
         "model": spec,
         "predictions": [
             {"file": str(p), "class": classifier.class_names[int(q.argmax())], "probability": round(float(q.max()), 4)}
-            for p, q in zip(paths, probs)
+            for p, q in zip(readable, probs)
         ],
+        "unreadable": unreadable,
     }
     emit(
         result,
         as_json,
         lambda o: [print(f"{r['file']}\t{r['class']}\t{r['probability']:.3f}") for r in o["predictions"]],
     )
+    for bad in unreadable:
+        stderr.print(f"[red]error:[/] {bad['error']}", highlight=False, soft_wrap=True)
+    if unreadable:
+        raise typer.Exit(2)
