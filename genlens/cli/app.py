@@ -20,8 +20,16 @@ app = typer.Typer(
 
 
 @app.callback()
-def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors.")):
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+    threads: int = typer.Option(
+        None, "--threads", help="CPU threads for torch (default: GENLENS_THREADS, OMP_NUM_THREADS, else the idle cores)."
+    ),
+):
     """genlens: generative lenses on image classifiers."""
+    from genlens.threads import set_threads
+
+    set_threads(threads)
 
 
 def emit(obj: dict, as_json: bool, human=None) -> None:
