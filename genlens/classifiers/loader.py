@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from importlib import resources
@@ -26,8 +27,34 @@ def weights_root() -> Path:
     return Path(str(resources.files("genlens") / "weights"))
 
 
-def offline() -> bool:
-    return any(os.environ.get(v, "") not in ("", "0") for v in ("HF_HUB_OFFLINE", "GENLENS_OFFLINE"))
+def offline(host: str | None = None) -> bool:
+    """True when HF_HUB_OFFLINE or GENLENS_OFFLINE is set, or host (if given) cannot be reached on
+    port 443 within two seconds, so that a missing download fails at once instead of retrying."""
+    if any(os.environ.get(v, "") not in ("", "0") for v in ("HF_HUB_OFFLINE", "GENLENS_OFFLINE")):
+        return True
+    return host is not None and not _reachable(host)
+
+
+@functools.lru_cache(maxsize=None)
+def _reachable(host: str) -> bool:
+    import socket
+
+    try:
+        socket.create_connection((host, 443), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
+def _hub_offline() -> None:
+    """Make huggingface_hub read only its local cache from here on (it checks the flag per call)."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    try:
+        from huggingface_hub import constants
+
+        constants.HF_HUB_OFFLINE = True
+    except ImportError:
+        pass
 
 
 def load_classifier(spec: str, random_init: bool = False, device: torch.device | str = "cpu") -> Classifier:
@@ -90,7 +117,7 @@ def _torchvision(name: str, random_init: bool) -> Classifier:
     weights = None if random_init else torchvision.models.get_model_weights(name).DEFAULT
     if weights is not None:
         cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
-        if not cached.exists() and offline():
+        if not cached.exists() and offline("download.pytorch.org"):
             raise GenlensError(
                 f"pretrained weights for torchvision:{name} are not on this machine ({cached}); "
                 "download them or pass --random-init"
@@ -118,12 +145,15 @@ def _timm(name: str, random_init: bool) -> Classifier:
 
     if not timm.is_model(name):
         raise GenlensError(f"timm has no model '{name}'")
+    cut_off = not random_init and offline("huggingface.co")
+    if cut_off:
+        _hub_offline()
     try:
         net = timm.create_model(name, pretrained=not random_init)
     except Exception as e:  # hub errors, missing files, offline mode
+        where = "they are not in the local cache and the hub cannot be reached" if cut_off else type(e).__name__
         raise GenlensError(
-            f"cannot load pretrained weights for timm:{name} ({type(e).__name__}); "
-            "pass --random-init to use random weights"
+            f"cannot load pretrained weights for timm:{name} ({where}); pass --random-init to use random weights"
         ) from None
     data = timm.data.resolve_data_config({}, model=net)
     n = _num_outputs(net)
