@@ -165,6 +165,7 @@ def test_permute_bad_inputs_are_one_line_errors_with_exit_2(cli, tmp_path):
     not_a_pipeline.mkdir()
     (not_a_pipeline / "model_index.json").write_text("{}")
     _one_line_error(permute(rows, generator=str(not_a_pipeline)))
+    _one_line_error(permute(rows, generator=str(tmp_path / "nosuchdir")))  # neither a folder nor a hub id
 
 
 def test_demo_sentence_does_not_blame_the_layer_for_what_the_base_cannot_draw():

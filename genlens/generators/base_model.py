@@ -113,15 +113,23 @@ def new_world_pipeline(
 
 def load_base(path_or_id: str | Path, device="cpu") -> WorldDiffusionPipeline:
     """A base pipeline from a folder or hub id: the world model, or Stable Diffusion 1.x / miniSD."""
+    from genlens.classifiers.loader import offline
+
     diffusers_logging.disable_progress_bar()
     transformers_logging.disable_progress_bar()
+    spec = str(path_or_id)
+    is_folder = Path(spec).is_dir()
+    if not is_folder and (spec.count("/") != 1 or spec.startswith((".", "/")) or Path(spec).exists()):
+        raise GenlensError(f"{spec} is not a pipeline folder, and not a hub id (owner/name) either")
+    local_only = not is_folder and offline("huggingface.co")
     try:
         # fp16 weights (as shipped) compute in fp32: the CPU has no fast fp16 kernels
-        pipe = WorldDiffusionPipeline.from_pretrained(str(path_or_id), dtype=torch.float32)
+        pipe = WorldDiffusionPipeline.from_pretrained(spec, dtype=torch.float32, local_files_only=local_only)
     except (OSError, ValueError, TypeError, KeyError) as e:
-        raise GenlensError(
-            f"{path_or_id} is not a text-to-image diffusion pipeline: {str(e).splitlines()[0]}"
-        ) from None
+        if local_only:
+            raise GenlensError(f"{spec} is not in the local cache and the hub cannot be reached") from None
+        first = str(e).split(". ")[0].splitlines()[0]
+        raise GenlensError(f"{spec} is not a text-to-image diffusion pipeline: {first}") from None
     if getattr(pipe, "unet", None) is None or getattr(pipe, "text_encoder", None) is None:
         raise GenlensError(f"{path_or_id} is not a text-to-image diffusion pipeline (no unet or text encoder)")
     return pipe.to(device)
