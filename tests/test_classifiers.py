@@ -112,3 +112,21 @@ def test_shipped_shortcut_classifier_relies_on_the_background():
     on_shape = accuracy(model, get_task("shape"), 1000)
     assert on_shortcut >= 0.95
     assert on_shape <= on_shortcut - 0.20
+
+
+def test_weights_of_another_shape_say_which_tensor_does_not_fit(tmp_path):
+    import json
+    import shutil
+
+    import pytest
+
+    from genlens.classifiers.loader import load_classifier, weights_root
+    from genlens.errors import GenlensError
+
+    folder = tmp_path / "other"
+    shutil.copytree(weights_root() / "world-cnn", folder)
+    config = json.loads((folder / "config.json").read_text())
+    config["arch_kwargs"] = {"widths": [16, 32, 64]}
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(GenlensError, match=r"stem.0.weight: \(32, 3, 3, 3\) for \(16, 3, 3, 3\)"):
+        load_classifier(str(folder))

@@ -98,13 +98,30 @@ def load_folder(folder: Path, spec: str | None = None) -> Classifier:
         state = load_file(weights)
     except (SafetensorError, OSError) as e:
         raise GenlensError(f"cannot read weights {weights}: {e}") from None
-    try:
-        net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-    except RuntimeError as e:
-        raise GenlensError(
-            f"weights {weights} do not fit architecture {config.arch}: {str(e).splitlines()[0]}"
-        ) from None
+    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+    raise_if_mismatched(net, state, f"weights {weights} do not fit architecture {config.arch}")
+    net.load_state_dict(state)
     return Classifier(net, config, spec or str(folder))
+
+
+def raise_if_mismatched(net: torch.nn.Module, state: dict[str, torch.Tensor], what: str) -> None:
+    """GenlensError (what: the first missing, unexpected or misshapen tensor and the counts) unless
+    state fits net exactly."""
+    expected = net.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    misshapen = [k for k in expected if k in state and state[k].shape != expected[k].shape]
+    if not (missing or unexpected or misshapen):
+        return
+    parts = []
+    if misshapen:
+        k = misshapen[0]
+        parts.append(f"{len(misshapen)} tensors of other shapes (e.g. {k}: {tuple(state[k].shape)} for {tuple(expected[k].shape)})")
+    if missing:
+        parts.append(f"{len(missing)} missing (e.g. {missing[0]})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
+    raise GenlensError(f"{what}: {'; '.join(parts)}")
 
 
 def _torchvision(name: str, random_init: bool) -> Classifier:
