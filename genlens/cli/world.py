@@ -22,7 +22,7 @@ def render_command(
     n: int = typer.Option(16, "--n", help="Number of images."),
     seed: int = options.Seed,
     size: int = typer.Option(32, "--size", help="Image side in pixels."),
-    split: str = typer.Option("test", "--split", help="train or test (shortcut differs between them)."),
+    split: str = typer.Option("test", "--split", help="train or test: independent scenes (every task draws both splits alike)."),
     masks: bool = typer.Option(False, "--masks", help="Also write masks/*.png (0 background, k+1 object k)."),
     overwrite: bool = options.Overwrite,
     as_json: bool = options.Json,
