@@ -53,6 +53,21 @@ class EqualLinear(nn.Module):
         return F.linear(x, self.weight * self.scale, self.bias * self.lr_mul)
 
 
+class EqualConv2d(nn.Module):
+    """A convolution with weights scaled at run time by 1/sqrt(fan_in), like EqualLinear: Adam's
+    steps are then the same share of every layer's weights, which keeps the discriminator from
+    outpacing the generator."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, bias: bool = True):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(c_out, c_in, kernel, kernel))
+        self.bias = nn.Parameter(torch.zeros(c_out)) if bias else None
+        self.scale, self.padding = 1 / math.sqrt(c_in * kernel * kernel), kernel // 2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.weight * self.scale, self.bias, padding=self.padding)
+
+
 class MappingNetwork(nn.Module):
     """(z, class) -> w: the normalised latent and class embedding through an MLP (lr multiplier 0.01)."""
 
@@ -146,13 +161,13 @@ class StyleGenerator(nn.Module):
 class ResidualBlock(nn.Module):
     def __init__(self, c_in: int, c_out: int):
         super().__init__()
-        self.conv0 = nn.Conv2d(c_in, c_in, 3, padding=1)
-        self.conv1 = nn.Conv2d(c_in, c_out, 3, padding=1)
-        self.skip = nn.Conv2d(c_in, c_out, 1, bias=False)
+        self.conv0 = EqualConv2d(c_in, c_in, 3)
+        self.conv1 = EqualConv2d(c_in, c_out, 3)
+        self.skip = EqualConv2d(c_in, c_out, 1, bias=False)
 
     def forward(self, x):
-        y = F.leaky_relu(self.conv0(x), 0.2)
-        y = F.avg_pool2d(F.leaky_relu(self.conv1(y), 0.2), 2)
+        y = F.leaky_relu(self.conv0(x), 0.2) * math.sqrt(2)
+        y = F.avg_pool2d(F.leaky_relu(self.conv1(y), 0.2) * math.sqrt(2), 2)
         return (self.skip(F.avg_pool2d(x, 2)) + y) / math.sqrt(2)
 
 
@@ -162,15 +177,15 @@ class ProjectionDiscriminator(nn.Module):
     def __init__(self, config: WorldGANConfig):
         super().__init__()
         ch = config.d_channels
-        self.from_rgb = nn.Conv2d(3, ch[0], 1)
+        self.from_rgb = EqualConv2d(3, ch[0], 1)
         self.blocks = nn.Sequential(*[ResidualBlock(a, b) for a, b in zip(ch, ch[1:])])
-        self.features = nn.Linear(ch[-1] * 16, ch[-1])
-        self.score = nn.Linear(ch[-1], 1)
+        self.features = EqualLinear(ch[-1] * 16, ch[-1])
+        self.score = EqualLinear(ch[-1], 1)
         self.embed = nn.Embedding(config.num_classes, ch[-1])
 
     def forward(self, images: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
-        x = F.leaky_relu(self.from_rgb(images * 2 - 1), 0.2)
-        h = F.leaky_relu(self.features(self.blocks(x).flatten(1)), 0.2)
+        x = F.leaky_relu(self.from_rgb(images * 2 - 1), 0.2) * math.sqrt(2)
+        h = F.leaky_relu(self.features(self.blocks(x).flatten(1)), 0.2) * math.sqrt(2)
         return self.score(h)[:, 0] + (self.embed(classes) * h).sum(1) / math.sqrt(h.shape[1])
 
 
