@@ -26,15 +26,19 @@ def cli():
 @pytest.fixture
 def cli_here(monkeypatch, capsys):
     """Run `genlens ARGS` in this process (no interpreter start-up): (exit code, stdout, stderr)."""
+    import torch
+
     from genlens.cli.app import main
 
     def run(*args: str):
         monkeypatch.setattr(sys, "argv", ["genlens", *args])
-        code = 0
+        code, threads = 0, torch.get_num_threads()
         try:
             main()
         except SystemExit as e:
             code = e.code if isinstance(e.code, int) else 1
+        finally:
+            torch.set_num_threads(threads)  # the command chose its own; the rest of the suite keeps the suite's
         out, err = capsys.readouterr()
         return code, out, err
 
