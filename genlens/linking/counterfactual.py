@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from genlens.errors import GenlensError
 from genlens.progress import progress_bar
 
 
