@@ -1,8 +1,8 @@
 import torch
 
 from genlens.linking import load_generator
-from genlens.linking.gan_training import GANSettings, train_gan
-from genlens.linking.world_gan import StyleGenerator, WorldGAN, WorldGANConfig
+from genlens.linking.gan_training import GANSettings, GANState, discriminator_step, generator_step, train_gan
+from genlens.linking.world_gan import StyleGenerator, WorldGAN, WorldGANConfig, minibatch_spread
 from genlens.training.loop import TrainSettings
 from safetensors.torch import load_file
 
@@ -19,6 +19,27 @@ def test_world_gan_latents_are_deterministic_and_truncate_to_the_class_mean():
     images = gan.synthesize(a)
     assert images.shape == (6, 3, 32, 32) and images.min() >= 0 and images.max() <= 1
     assert torch.equal(images, gan.synthesize(a))
+
+
+def test_each_player_step_moves_only_its_own_network_and_the_spread_sees_collapse():
+    from accelerate import Accelerator
+
+    torch.manual_seed(0)
+    state = GANState(WorldGANConfig(**TINY))
+    optimizer = torch.optim.Adam(state.parameters(), lr=1e-2, betas=(0.0, 0.99))
+    snapshot = lambda module: [p.detach().clone() for p in module.parameters()]
+    moved = lambda before, module: any(not torch.equal(a, p) for a, p in zip(before, module.parameters()))
+    images, classes = torch.rand(4, 3, 32, 32), torch.tensor([0, 1, 2, 3])
+    z, fake_classes = torch.randn(4, 8), torch.tensor([4, 3, 2, 1])
+    g, d = snapshot(state.generator), snapshot(state.discriminator)
+    discriminator_step(state, optimizer, Accelerator(cpu=True), images, classes, z, fake_classes, GANSettings(), step=0)
+    assert moved(d, state.discriminator) and not moved(g, state.generator)
+    g, d = snapshot(state.generator), snapshot(state.discriminator)
+    generator_step(state, optimizer, Accelerator(cpu=True), z, fake_classes)
+    assert moved(g, state.generator) and not moved(d, state.discriminator)
+    assert all(p.requires_grad for p in state.discriminator.parameters())
+    same = torch.ones(8, 2, 4, 4)
+    assert minibatch_spread(same, 4).abs().max() == 0 and minibatch_spread(torch.randn(8, 2, 4, 4), 4).min() > 0
 
 
 def _settings(steps):

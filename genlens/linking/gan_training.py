@@ -83,29 +83,10 @@ def train_gan(
             z = torch.randn(settings.batch_size, config.z_dim, generator=g).to(device)
             fake_classes = torch.randint(0, config.num_classes, (settings.batch_size,), generator=g).to(device)
 
-            # discriminator: real up, fake down; R1 on real images every r1_every steps
+            d_loss = discriminator_step(model, optimizer, accelerator, images, classes, z, fake_classes, gan, step)
+            g_loss, w = generator_step(model, optimizer, accelerator, z, fake_classes)
             with torch.no_grad():
-                fake = model.generator(z, fake_classes, clamp=False)
-            r1 = step % gan.r1_every == 0
-            images.requires_grad_(r1)
-            real_score = model.discriminator(images, classes)
-            d_loss = F.softplus(model.discriminator(fake, fake_classes)).mean() + F.softplus(-real_score).mean()
-            if r1:
-                (grad,) = torch.autograd.grad(real_score.sum(), images, create_graph=True)
-                d_loss = d_loss + gan.r1_gamma / 2 * grad.pow(2).sum((1, 2, 3)).mean() * gan.r1_every
-            optimizer.zero_grad(set_to_none=True)
-            accelerator.backward(d_loss)
-            optimizer.step()
-
-            # generator: non-saturating
-            w = model.generator.mapping(z, fake_classes)
-            g_loss = F.softplus(-model.discriminator(model.generator.synthesis(w, clamp=False), fake_classes)).mean()
-            optimizer.zero_grad(set_to_none=True)
-            accelerator.backward(g_loss)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            with torch.no_grad():
-                _track_class_means(model.generator, w.detach(), fake_classes, gan.w_avg_beta)
+                _track_class_means(model.generator, w, fake_classes, gan.w_avg_beta)
                 _update_average(model, (step + 1) * settings.batch_size, settings.batch_size, gan)
 
             losses = {"d": round(float(d_loss.detach()), 4), "g": round(float(g_loss.detach()), 4)}
@@ -136,6 +117,42 @@ def train_gan(
         card["metrics"] = evaluate_gan(result, n=eval_n, task=gan.task)
     result.save(Path(out), card)
     return result, card
+
+
+def discriminator_step(model, optimizer, accelerator, images, classes, z, fake_classes, gan, step) -> torch.Tensor:
+    """One step of the discriminator only: real up, fake down, R1 on real images every r1_every steps;
+    returns its loss."""
+    with torch.no_grad():
+        fake = model.generator(z, fake_classes, clamp=False)
+    r1 = step % gan.r1_every == 0
+    images = images.detach().requires_grad_(r1)
+    real_score = model.discriminator(images, classes)
+    d_loss = F.softplus(model.discriminator(fake, fake_classes)).mean() + F.softplus(-real_score).mean()
+    if r1:
+        (grad,) = torch.autograd.grad(real_score.sum(), images, create_graph=True)
+        d_loss = d_loss + gan.r1_gamma / 2 * grad.pow(2).sum((1, 2, 3)).mean() * gan.r1_every
+    optimizer.zero_grad(set_to_none=True)
+    accelerator.backward(d_loss)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return d_loss.detach()
+
+
+def generator_step(model, optimizer, accelerator, z, fake_classes) -> tuple[torch.Tensor, torch.Tensor]:
+    """One non-saturating step of the generator only (the discriminator frozen meanwhile, so that
+    the shared optimizer leaves it alone); returns the loss and the batch's w."""
+    model.discriminator.requires_grad_(False)
+    try:
+        w = model.generator.mapping(z, fake_classes)
+        score = model.discriminator(model.generator.synthesis(w, clamp=False), fake_classes)
+        g_loss = F.softplus(-score).mean()
+        optimizer.zero_grad(set_to_none=True)
+        accelerator.backward(g_loss)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+    finally:
+        model.discriminator.requires_grad_(True)
+    return g_loss.detach(), w.detach()
 
 
 def _track_class_means(generator: StyleGenerator, w: torch.Tensor, classes: torch.Tensor, beta: float) -> None:

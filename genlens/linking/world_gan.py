@@ -30,6 +30,7 @@ class WorldGANConfig:
     mapping_layers: int = 4
     channels: list[int] = field(default_factory=lambda: [128, 128, 64, 32])  # at 4, 8, 16, 32 px
     d_channels: list[int] = field(default_factory=lambda: [32, 64, 128, 128])  # at 32, 16, 8, 4 px
+    mbstd_group: int = 4  # the discriminator sees the spread of groups of this many images (0: off)
 
     @property
     def num_classes(self) -> int:
@@ -179,14 +180,29 @@ class ProjectionDiscriminator(nn.Module):
         ch = config.d_channels
         self.from_rgb = EqualConv2d(3, ch[0], 1)
         self.blocks = nn.Sequential(*[ResidualBlock(a, b) for a, b in zip(ch, ch[1:])])
+        self.mbstd_group = config.mbstd_group
+        self.final = EqualConv2d(ch[-1] + (1 if config.mbstd_group else 0), ch[-1], 3)
         self.features = EqualLinear(ch[-1] * 16, ch[-1])
         self.score = EqualLinear(ch[-1], 1)
         self.embed = nn.Embedding(config.num_classes, ch[-1])
 
     def forward(self, images: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
         x = F.leaky_relu(self.from_rgb(images * 2 - 1), 0.2) * math.sqrt(2)
-        h = F.leaky_relu(self.features(self.blocks(x).flatten(1)), 0.2) * math.sqrt(2)
+        x = self.blocks(x)
+        if self.mbstd_group:
+            x = torch.cat([x, minibatch_spread(x, self.mbstd_group)], 1)
+        x = F.leaky_relu(self.final(x), 0.2) * math.sqrt(2)
+        h = F.leaky_relu(self.features(x.flatten(1)), 0.2) * math.sqrt(2)
         return self.score(h)[:, 0] + (self.embed(classes) * h).sum(1) / math.sqrt(h.shape[1])
+
+
+def minibatch_spread(x: torch.Tensor, group: int) -> torch.Tensor:
+    """One channel holding the mean standard deviation of x over groups of `group` images (StyleGAN's
+    minibatch standard deviation): a discriminator that sees it can tell a collapsed batch."""
+    n, c, h, w = x.shape
+    g = math.gcd(n, group)
+    spread = x.reshape(g, n // g, c, h, w).std(0, unbiased=False).mean((1, 2, 3))  # (n // g,)
+    return spread.repeat(g)[:, None, None, None].expand(n, 1, h, w)
 
 
 class WorldGAN:
