@@ -15,11 +15,11 @@ import json
 
 import torch
 
-from genlens.classifiers.training import EVAL_SEED
+from genlens.world.seeds import EVAL_SEED
 from genlens.generators.base_model import load_base
 from genlens.generators.coordinates import with_coordinates
 from genlens.generators.denoising_loss import predicted_clean
-from genlens.inversion.inverter import resolve_base
+from genlens.shipped import WORLD_BASE
 from genlens.measure.probes import ConceptProbe, probe_truth
 from genlens.world import get_task
 
@@ -34,7 +34,7 @@ def shape_accuracy(probes: ConceptProbe, images: torch.Tensor, truth: list[str])
 @torch.no_grad()
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("base", nargs="?", default=resolve_base("world"))
+    parser.add_argument("base", nargs="?", default=WORLD_BASE)
     parser.add_argument("--n", type=int, default=128)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

@@ -9,7 +9,7 @@ from typing import Callable
 
 import torch
 
-from genlens.classifiers.training import EVAL_SEED
+from genlens.world.seeds import held_out
 from genlens.training.loop import TrainSettings
 
 
@@ -227,10 +227,11 @@ def _in(root: Path, name: str) -> Path | None:
 
 def _train_shipped_inverter(recipe: InverterRecipe, settings: TrainSettings, out: Path, root: Path, reproduce: str):
     from genlens.generators.base_model import load_base
-    from genlens.inversion.inverter import resolve_base
 
     classifier = _classifier(root, recipe.classifier)
-    base = load_base(_in(root, "base-diffusion") or resolve_base("world"))
+    from genlens.shipped import WORLD_BASE
+
+    base = load_base(_in(root, "base-diffusion") or WORLD_BASE)
     inverter, card = _phased_inverter(recipe, settings, classifier, base, out)
     inverter.to("cpu")
     card.update(validation=_inverter_validation(inverter, out, root))
@@ -286,14 +287,13 @@ def _inverter_validation(inverter, out: Path, root: Path) -> dict:
     """Feature cosine, top-1 agreement and concept retention on 64 held-out world images."""
     from genlens.inversion.run import invert_and_measure
     from genlens.measure.probes import ConceptProbe
-    from genlens.world import get_task
 
-    held_out = get_task("shape").sample(64, seed=EVAL_SEED, split="test")
+    sample = held_out(64)
     summary = invert_and_measure(
         inverter,
-        held_out.images,
+        sample.images,
         out / "validation",
-        held_out.records,
+        sample.records,
         samples=1,
         probes=ConceptProbe.load(_in(root, "probes")),
     )

@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from genlens.classifiers.architectures import world_cnn
 from genlens.classifiers.classifier import Classifier, ClassifierConfig
 from genlens.classifiers.loader import load_classifier
-from genlens.classifiers.training import accuracy, step_seed
+from genlens.classifiers.training import accuracy
+from genlens.world.seeds import step_seed
 from genlens.errors import GenlensError
 from genlens.training.loop import TrainSettings, fit
 from genlens.world import get_task
@@ -120,7 +121,8 @@ def test_weights_of_another_shape_say_which_tensor_does_not_fit(tmp_path):
 
     import pytest
 
-    from genlens.classifiers.loader import load_classifier, weights_root
+    from genlens.classifiers.loader import load_classifier
+    from genlens.shipped import weights_root
     from genlens.errors import GenlensError
 
     folder = tmp_path / "other"

@@ -1,6 +1,6 @@
 import torch
 
-from genlens.classifiers.training import EVAL_SEED
+from genlens.world.seeds import EVAL_SEED
 from genlens.measure.generation import caption_fidelity
 from genlens.measure.probes import ConceptProbe
 from genlens.world import get_task

@@ -89,7 +89,8 @@ def test_scores_on_known_logits():
 
 
 def test_bench_depict_with_exact_generation_tracks_the_ground_truth():
-    from genlens.classifiers.loader import load_folder, weights_root
+    from genlens.classifiers.loader import load_folder
+    from genlens.shipped import weights_root
     from genlens.permutation.depict6 import SceneRenderer, bench_depict
 
     predictor = load_folder(weights_root() / "depict6-concepts")

@@ -2,9 +2,9 @@
 
 import json
 
-from genlens.classifiers.training import EVAL_SEED
+from genlens.world.seeds import EVAL_SEED
 from genlens.generators.base_model import load_base
-from genlens.inversion.inverter import FeatureInverter, resolve_base
+from genlens.inversion.inverter import FeatureInverter
 from genlens.inversion.registry import find_inverter
 from genlens.measure.fidelity import feature_cosine
 from genlens.measure.generation import caption_fidelity
@@ -25,7 +25,7 @@ def test_invert_list_names_every_shipped_inverter(cli):
 
 
 def test_base_model_follows_the_colour_and_place_words_of_a_caption():
-    accuracy = caption_fidelity(load_base(resolve_base("world")), ConceptProbe.load(), n=32, steps=10)["accuracy"]
+    accuracy = caption_fidelity(load_base("world"), ConceptProbe.load(), n=32, steps=10)["accuracy"]
     assert accuracy["background_color"] >= 0.8  # chance: 0.25
     assert accuracy["background_pattern"] >= 0.8  # chance: 0.2
     assert accuracy["color"] >= 0.8  # the object's colour; chance: 1/7

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-from importlib import resources
 from pathlib import Path
 
 import torch
@@ -15,16 +14,12 @@ from safetensors.torch import load_file
 from genlens.classifiers.architectures import ARCHITECTURES
 from genlens.classifiers.classifier import WEIGHTS_FILE, Classifier, ClassifierConfig
 from genlens.errors import GenlensError
+from genlens.shipped import shipped
 
 #: Built-in classifiers shipped inside the package (folder names under genlens/weights).
 BUILTINS: tuple[str, ...] = ("world-cnn", "world-vit", "world-cnn-shortcut", "world-cnn-planted")
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
-
-
-def weights_root() -> Path:
-    """The folder of shipped weights inside the installed package."""
-    return Path(str(resources.files("genlens") / "weights"))
 
 
 def offline(host: str | None = None) -> bool:
@@ -69,7 +64,7 @@ def load_classifier(spec: str, random_init: bool = False, device: torch.device |
     elif spec.startswith("timm:"):
         model = _timm(spec.split(":", 1)[1], random_init)
     elif spec in BUILTINS:
-        model = load_folder(weights_root() / spec, spec)
+        model = load_folder(shipped(spec), spec)
     elif Path(spec).is_dir():
         model = load_folder(Path(spec), spec)
     else:

@@ -13,14 +13,7 @@ from genlens.classifiers.planted import TIE_WEIGHT, planted_targets, tie_loss
 from genlens.errors import GenlensError
 from genlens.training.loop import TrainSettings, fit
 from genlens.world import Task, get_task
-
-#: Seed offset for evaluation renders, so they never coincide with a training batch's seed.
-EVAL_SEED = 10_000_019
-
-
-def step_seed(seed: int, step: int, process: int) -> int:
-    """A distinct render seed for every (run seed, step, process)."""
-    return (seed * 1_000_003 + step) * 64 + process
+from genlens.world.seeds import EVAL_SEED, step_seed
 
 
 @torch.no_grad()

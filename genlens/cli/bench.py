@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from genlens.classifiers.training import EVAL_SEED
+from genlens.world.seeds import held_out
 from genlens.cli import options
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import check_report
@@ -34,10 +34,9 @@ def bench_sampler(
     from genlens.inversion.inverter import FeatureInverter
     from genlens.inversion.registry import find_inverter
     from genlens.inversion.sampler_study import relative_to_protocol, sampler_study
-    from genlens.world import get_task
 
     inv = FeatureInverter.load(inverter or find_inverter(classifier, layer, pooled), device=resolve_device(device))
-    images = get_task("shape").sample(n, seed=EVAL_SEED + seed, split="test", size=inv.classifier.input_size).images
+    images = held_out(n, seed=seed, size=inv.classifier.input_size).images
     rows = sampler_study(inv, images, seed=seed)
     result = {"classifier": inv.config.classifier, "layer": inv.config.layer, "n": n, "rows": rows}
     result.update(relative_to_protocol(rows))
@@ -81,7 +80,8 @@ def bench_depict_command(
     as_json: bool = options.Json,
 ):
     """DEPICT's synthetic protocol: Pearson correlation of concept importances with the ground truth."""
-    from genlens.classifiers.loader import load_folder, weights_root
+    from genlens.classifiers.loader import load_folder
+    from genlens.shipped import weights_root
     from genlens.device import resolve_device
     from genlens.errors import GenlensError
     from genlens.permutation.depict6 import SceneRenderer, bench_depict
@@ -94,10 +94,9 @@ def bench_depict_command(
         gen = SceneRenderer()
     else:
         from genlens.generators.base_model import load_base
-        from genlens.inversion.inverter import resolve_base
         from genlens.permutation.generation import PipelineGenerator
 
-        gen = PipelineGenerator(load_base(resolve_base(generator), device=dev), steps=steps)
+        gen = PipelineGenerator(load_base(generator, device=dev), steps=steps)
     result = bench_depict(predictor, gen, tasks, rows, repeats, seed, cache=not no_cache)
     emit(
         result,

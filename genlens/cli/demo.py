@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 
 from genlens.classifiers.loader import BUILTINS, load_classifier
-from genlens.classifiers.training import EVAL_SEED, accuracy
+from genlens.classifiers.training import accuracy
+from genlens.world.seeds import EVAL_SEED
 from genlens.cli import options
 from genlens.cli.app import app, emit
 from genlens.device import resolve_device
@@ -123,9 +124,10 @@ def _base_read_back(inverter) -> dict[str, float]:
     """The inverter's base model's caption read-back per concept, from its card ({} when unknown)."""
     import json
 
-    from genlens.inversion.inverter import resolve_base
 
-    card = Path(resolve_base(inverter.config.base)) / "card.json"
+    from genlens.shipped import base_location
+
+    card = Path(base_location(inverter.config.base)) / "card.json"
     return json.loads(card.read_text()).get("caption_probe_accuracy", {}) if card.is_file() else {}
 
 

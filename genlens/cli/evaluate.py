@@ -7,7 +7,8 @@ from pathlib import Path
 import typer
 
 from genlens.classifiers.loader import load_classifier
-from genlens.classifiers.training import EVAL_SEED, accuracy
+from genlens.classifiers.training import accuracy
+from genlens.world.seeds import EVAL_SEED
 from genlens.cli import options
 from genlens.cli.app import app, emit
 from genlens.device import resolve_device
@@ -81,7 +82,6 @@ def eval_diffusion(
     share that an independent reader (world-vit: the shape) reads so."""
     from genlens.generators.base_model import load_base
     from genlens.generators.samplers import check_sampling
-    from genlens.inversion.inverter import resolve_base
     from genlens.measure.generation import caption_fidelity
     from genlens.measure.probes import ConceptProbe
     from genlens.measure.reader import load_reader
@@ -89,7 +89,7 @@ def eval_diffusion(
     check_sampling(steps, sampler, guidance)
     dev = resolve_device(device)
     result = caption_fidelity(
-        load_base(resolve_base(base), dev),
+        load_base(base, dev),
         ConceptProbe.load(probes).to(dev),
         n,
         steps,

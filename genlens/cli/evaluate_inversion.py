@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from genlens.classifiers.training import EVAL_SEED
+from genlens.world.seeds import held_out
 from genlens.cli import options
 from genlens.cli.app import emit
 from genlens.cli.evaluate import eval_app
@@ -45,7 +45,6 @@ def eval_inversion(
     from genlens.inversion.methods import load_method
     from genlens.measure.observer import load_observer
     from genlens.measure.probes import ConceptProbe
-    from genlens.world import get_task
 
     names = [m.strip() for m in methods.split(",") if m.strip()]
     if not names or n < 2 or samples < 1:
@@ -65,9 +64,9 @@ def eval_inversion(
             raise GenlensError("--images must hold at least two images (chance pairs each with another)")
         unrelated = sources.roll(1, 0)
     else:
-        held_out = get_task("shape").sample(n, seed=EVAL_SEED + seed, split="test", size=size)
-        sources, records, probes = held_out.images, held_out.records, ConceptProbe.load()
-        unrelated = get_task("shape").sample(n, seed=EVAL_SEED + seed + 1, split="test", size=size).images
+        sample = held_out(n, seed=seed, size=size)
+        sources, records, probes = sample.images, sample.records, ConceptProbe.load()
+        unrelated = held_out(n, seed=seed + 1, size=size).images
     metrics, outcomes = compare(
         model,
         layer,

@@ -50,7 +50,6 @@ def generate_command(
     from genlens.generators.base_model import load_base
     from genlens.generators.generate import check_vocabulary, generate
     from genlens.generators.samplers import check_sampling
-    from genlens.inversion.inverter import resolve_base
     from genlens.report.html import image_grid
     from genlens.training.checkpoint import atomic_dir, publish_dir
     from genlens.world.renderer import to_uint8
@@ -60,7 +59,7 @@ def generate_command(
         raise GenlensError(f"--n-per-caption must be at least 1, got {n_per_caption}")
     check_sampling(steps, sampler, guidance)
     check_out(out, overwrite)
-    pipe = load_base(resolve_base(base), resolve_device(device))
+    pipe = load_base(base, resolve_device(device))
     check_vocabulary(pipe.tokenizer, texts)
     t0 = time.perf_counter()
     images, records = generate(pipe, texts, n_per_caption, steps, sampler, guidance, seed)

@@ -54,7 +54,7 @@ def invert_command(
         return
     import json
 
-    from genlens.classifiers.training import EVAL_SEED
+    from genlens.world.seeds import held_out
     from genlens.device import resolve_device
     from genlens.images import image_paths, load_images
     from genlens.inversion.feature_steering import FeatureSteering
@@ -62,7 +62,6 @@ def invert_command(
     from genlens.inversion.run import invert_and_measure
     from genlens.measure.observer import load_observer
     from genlens.measure.probes import ConceptProbe
-    from genlens.world import get_task
 
     if out is None:
         raise GenlensError("--out is required")
@@ -84,7 +83,7 @@ def invert_command(
         raise GenlensError(f"the inverter in {inverter} was trained for layer {inv.config.layer}, not {layer}")
     records, probes, sources = None, None, None
     if world is not None:
-        sample = get_task("shape").sample(world, seed=EVAL_SEED + seed, split="test", size=inv.classifier.input_size)
+        sample = held_out(world, seed=seed, size=inv.classifier.input_size)
         batch, records, probes = sample.images, sample.records, ConceptProbe.load()
     else:
         files = image_paths(images)

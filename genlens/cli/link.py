@@ -209,7 +209,7 @@ def counterfactual_command(
     import torch
 
     from genlens.classifiers.loader import load_classifier
-    from genlens.classifiers.training import EVAL_SEED
+    from genlens.world.seeds import held_out
     from genlens.cli.outputs import check_report
     from genlens.device import resolve_device
     from genlens.errors import GenlensError
@@ -230,13 +230,12 @@ def counterfactual_command(
     dev = resolve_device(device)
     model = load_classifier(linked.config.classifier, device=dev)
     if world is not None:
-        from genlens.world import get_task
 
         if model.config.task is None:
             raise GenlensError(f"{linked.config.classifier} is not a world classifier; give --image files")
         if source is not None and source not in names:
             raise GenlensError(f"unknown source class '{source}', expected one of {', '.join(names)}")
-        sample = get_task(model.config.task).sample(max(world * 8, 64) if source else world, seed=EVAL_SEED + seed)
+        sample = held_out(max(world * 8, 64) if source else world, model.config.task, seed)
         keep = torch.ones(len(sample), dtype=torch.bool) if source is None else sample.labels == names.index(source)
         images = sample.images[keep][:world]
     else:

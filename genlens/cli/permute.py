@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from genlens.classifiers.training import EVAL_SEED
+from genlens.world.seeds import EVAL_SEED
 from genlens.cli import options
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import check_report
@@ -108,9 +108,8 @@ def _generator(spec: str, steps: int, device, size: int):
     if spec == "renderer":
         return RendererGenerator(size)
     from genlens.generators.base_model import load_base
-    from genlens.inversion.inverter import resolve_base
 
-    return PipelineGenerator(load_base(resolve_base(spec), device=device), steps=steps)
+    return PipelineGenerator(load_base(spec, device=device), steps=steps)
 
 
 def _print_ranking(result: dict) -> None:

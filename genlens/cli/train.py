@@ -114,7 +114,7 @@ def train_defaults_command(
     as_json: bool = options.Json,
 ):
     """Reproduce the shipped models from scratch with their fixed seeds (fp16 safetensors + cards)."""
-    from genlens.classifiers.loader import weights_root
+    from genlens.shipped import weights_root
     from genlens.defaults import GROUPS, RECIPES, train_defaults
 
     if only is not None and only not in GROUPS:
@@ -204,13 +204,13 @@ def train_inverter_command(
     from genlens.features import FeatureExtractor
     from genlens.generators.base_model import load_base
     from genlens.inversion.data import FolderImages, WorldImages
-    from genlens.inversion.inverter import FeatureInverter, resolve_base
+    from genlens.inversion.inverter import FeatureInverter
     from genlens.inversion.training import train_inverter
 
     _check_out(out, overwrite)
     model = load_classifier(classifier, random_init=random_init)
     FeatureExtractor(model, [layer])  # an unknown layer fails here, before anything loads
-    pipe = load_base(resolve_base(base))
+    pipe = load_base(base)
     start = None
     if init is not None:
         start = FeatureInverter.load(init, base=pipe, classifier=model)

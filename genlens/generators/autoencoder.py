@@ -12,7 +12,7 @@ import torch
 from diffusers import AutoencoderKL
 
 from genlens.artifacts import write_artifact
-from genlens.classifiers.training import step_seed
+from genlens.world.seeds import step_seed
 from genlens.generators.critic import WorldCritic, feature_error
 from genlens.training.loop import TrainSettings, fit
 

@@ -112,12 +112,14 @@ def new_world_pipeline(
 
 
 def load_base(path_or_id: str | Path, device="cpu") -> WorldDiffusionPipeline:
-    """A base pipeline from a folder or hub id: the world model, or Stable Diffusion 1.x / miniSD."""
+    """A base pipeline from 'world' (the shipped world model), a folder or a hub id (Stable Diffusion
+    1.x / miniSD)."""
     from genlens.classifiers.loader import offline
+    from genlens.shipped import base_location
 
     diffusers_logging.disable_progress_bar()
     transformers_logging.disable_progress_bar()
-    spec = str(path_or_id)
+    spec = base_location(path_or_id)
     is_folder = Path(spec).is_dir()
     if not is_folder and (spec.count("/") != 1 or spec.startswith((".", "/")) or Path(spec).exists()):
         raise GenlensError(f"{spec} is not a pipeline folder, and not a hub id (owner/name) either")

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from genlens.artifacts import write_artifact
-from genlens.classifiers.training import step_seed
+from genlens.world.seeds import step_seed
 from genlens.generators.base_model import new_world_pipeline
 from genlens.generators.conditioning import tokenize, unet_conditioning
 from genlens.generators.coordinates import with_coordinates

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from genlens.classifiers.training import step_seed
+from genlens.world.seeds import step_seed
 from genlens.errors import GenlensError
 from genlens.images import image_paths, load_image
 from genlens.world import get_task

@@ -8,12 +8,11 @@ import torch
 import torch.nn.functional as F
 
 from genlens.classifiers.classifier import Classifier
-from genlens.classifiers.training import EVAL_SEED
+from genlens.world.seeds import held_out
 from genlens.features import FeatureExtractor
 from genlens.inversion.decoder import DecoderConfig, DecoderInverter, FeatureDecoder
 from genlens.measure.fidelity import feature_cosine, relative_feature_error, topk_agreement
 from genlens.training.loop import TrainSettings, fit
-from genlens.world import get_task
 
 
 def train_decoder(
@@ -47,14 +46,14 @@ def train_decoder(
 
     result = fit(decoder, batch, loss, settings, Path(out), description=f"train decoder {layer}")
     inverter = DecoderInverter(decoder.cpu().eval(), classifier.cpu())
-    held_out = get_task("shape").sample(256, seed=EVAL_SEED, split="test", size=size).images
-    recon = inverter.invert(held_out)[:, 0]
+    sources = held_out(256, size=size).images
+    recon = inverter.invert(sources)[:, 0]
     with torch.no_grad():
-        agreement = topk_agreement(classifier(held_out), classifier(recon)).mean()
+        agreement = topk_agreement(classifier(sources), classifier(recon)).mean()
     validation = {
         "n": 256,
         "feature_cosine": round(
-            float(feature_cosine(inverter.feature_maps(held_out), inverter.feature_maps(recon)).mean()), 4
+            float(feature_cosine(inverter.feature_maps(sources), inverter.feature_maps(recon)).mean()), 4
         ),
         "top1_agreement": round(float(agreement), 4),
     }

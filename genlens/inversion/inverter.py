@@ -86,7 +86,7 @@ class FeatureInverter:
             controlnet = FeatureControlNet.from_pretrained(folder / "controlnet", dtype=torch.float32)
         except (OSError, ValueError) as e:
             raise GenlensError(f"cannot load the ControlNet of {folder}: {str(e).splitlines()[0]}") from None
-        base = base or load_base(resolve_base(config.base))
+        base = base or load_base(config.base)
         return cls(config, base, controlnet, classifier or load_classifier(config.classifier)).to(device)
 
     def feature_maps(self, images: torch.Tensor) -> torch.Tensor:
@@ -142,15 +142,6 @@ class FeatureInverter:
     def invert(self, images: torch.Tensor, **kwargs) -> torch.Tensor:
         """Maps of images, then invert_maps(**kwargs)."""
         return self.invert_maps(self.feature_maps(images), **kwargs)
-
-
-def resolve_base(base: str) -> str:
-    """'world' names the shipped base model; anything else is a folder or hub id."""
-    if base == "world":
-        from genlens.classifiers.loader import weights_root
-
-        return str(weights_root() / "base-diffusion")
-    return base
 
 
 def control_residuals(controlnet, x, t, caption: dict, fmaps: torch.Tensor):

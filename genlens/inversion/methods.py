@@ -21,7 +21,7 @@ class SteeredInverter:
 
 
 def decoders_root() -> Path:
-    from genlens.classifiers.loader import weights_root
+    from genlens.shipped import weights_root
 
     return weights_root() / "decoders"
 

@@ -10,7 +10,7 @@ from genlens.inversion.inverter import CONFIG_FILE
 
 
 def inverters_root() -> Path:
-    from genlens.classifiers.loader import weights_root
+    from genlens.shipped import weights_root
 
     return weights_root() / "inverters"
 

@@ -6,13 +6,12 @@ import time
 from dataclasses import asdict, dataclass
 
 from genlens.classifiers.classifier import Classifier
-from genlens.classifiers.training import EVAL_SEED
+from genlens.world.seeds import held_out
 from genlens.errors import GenlensError
 from genlens.linking.cycle import cycle_report, latent_r2
 from genlens.linking.generator import LatentGenerator
 from genlens.linking.link_map import LinkConfig, LinkMap, fit_link
 from genlens.linking.pairs import paired_data
-from genlens.world import get_task
 
 
 @dataclass
@@ -66,7 +65,7 @@ def link_classifier(
     }
     task = classifier.config.task
     if task is not None and settings.world_n > 0:
-        world = get_task(task).sample(settings.world_n, seed=EVAL_SEED, split="test")
+        world = held_out(settings.world_n, task)
         metrics["cycle_world"] = cycle_report(classifier, generator, link, world.images, probes, reader)
     metrics["seconds"] = round(time.perf_counter() - t0, 1)
     metrics["settings"] = asdict(settings)

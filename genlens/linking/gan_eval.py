@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from genlens.classifiers.training import EVAL_SEED
+from genlens.world.seeds import EVAL_SEED
 from genlens.measure.image_quality import frechet_distance, penultimate_space
 from genlens.world import get_task
 

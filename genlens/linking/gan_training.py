@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genlens.classifiers.training import step_seed
+from genlens.world.seeds import step_seed
 from genlens.linking.world_gan import ProjectionDiscriminator, StyleGenerator, WorldGAN, WorldGANConfig
 from genlens.progress import progress_bar
 from genlens.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint

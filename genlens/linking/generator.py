@@ -55,7 +55,7 @@ def load_generator(spec: str, device: str | torch.device = "cpu") -> LatentGener
     if spec == "renderer":
         return RendererGenerator()
     if spec == "world-gan":
-        from genlens.classifiers.loader import weights_root
+        from genlens.shipped import weights_root
 
         folder = weights_root() / "world-gan"
         if not (folder / "config.json").is_file():

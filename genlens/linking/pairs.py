@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 
 from genlens.classifiers.classifier import Classifier
-from genlens.classifiers.training import step_seed
+from genlens.world.seeds import step_seed
 from genlens.errors import GenlensError
 from genlens.features import FeatureExtractor, pool
 from genlens.linking.generator import LatentGenerator

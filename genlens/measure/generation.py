@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from genlens.classifiers.training import EVAL_SEED
+from genlens.world.seeds import held_out
 from genlens.measure.fidelity import concept_retention
 from genlens.measure.probes import ConceptProbe, probe_truth
-from genlens.world import get_task
 
 
 @torch.no_grad()
@@ -25,7 +24,7 @@ def caption_fidelity(
     """Generate one image per held-out single-object caption; per concept, the share of images the
     probes read as the caption says, and the share the independent reader (measure.reader, if given)
     reads as the caption says. Returns {"n", "accuracy": {concept: share}, "reader", "images", "captions"}."""
-    sample = get_task("shape").sample(n, seed=EVAL_SEED + seed, split="test", size=pipe.image_size)
+    sample = held_out(n, seed=seed, size=pipe.image_size)
     generator = torch.Generator().manual_seed(seed)
     images = torch.cat(
         [
@@ -55,7 +54,7 @@ def reconstruction_fidelity(vae, probes: ConceptProbe, n: int = 512, reader=None
     """How much of each concept survives an autoencoder: the probes' (and the reader's) reading of
     the reconstructions (encoder mean, decoded) of n held-out renders against the true concepts,
     and the pixel MSE. Returns {"n", "mse", "accuracy": {concept: share}, "reader"}."""
-    sample = get_task("shape").sample(n, seed=EVAL_SEED, split="test", size=32)
+    sample = held_out(n)
     parts = []
     for i in range(0, n, batch_size):
         x = sample.images[i : i + batch_size] * 2 - 1

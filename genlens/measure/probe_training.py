@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genlens.classifiers.training import EVAL_SEED, step_seed
+from genlens.world.seeds import EVAL_SEED, step_seed
 from genlens.measure.perturbations import Augmentation, perturb
 from genlens.measure.probes import ConceptProbe, ProbeConfig, concept_targets
 from genlens.training.loop import FitResult, TrainSettings, fit

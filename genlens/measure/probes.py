@@ -88,7 +88,7 @@ class ConceptProbe(nn.Module):
     def load(cls, folder: Path | str | None = None) -> "ConceptProbe":
         """The probes saved in folder; the shipped ones by default."""
         if folder is None:
-            from genlens.classifiers.loader import weights_root
+            from genlens.shipped import weights_root
 
             folder = weights_root() / "probes"
         folder = Path(folder)

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from genlens.classifiers.architectures import world_cnn
 from genlens.classifiers.classifier import Classifier, ClassifierConfig
-from genlens.classifiers.training import step_seed
+from genlens.world.seeds import EVAL_SEED, step_seed
 from genlens.permutation.generation import GenerationCache
 from genlens.permutation.importance import SEED_STRIDE, predict
 from genlens.training.loop import TrainSettings, fit
@@ -41,7 +41,7 @@ def train_concept_predictor(out: Path, settings: TrainSettings) -> tuple[Classif
 
     result = fit(model, batch, loss, settings, Path(out), description="train depict6 concept predictor")
     model = model.cpu().eval()
-    held = task.sample(2000, seed=10_000_019, split="test")
+    held = task.sample(2000, seed=EVAL_SEED, split="test")
     with torch.no_grad():
         acc = ((predict(model, held.images) > 0).float() == indicators(held)).float().mean(0)
     accuracy = {c: round(v, 4) for c, v in zip(task.concept_names, acc.tolist())}

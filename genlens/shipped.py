@@ -1,0 +1,24 @@
+"""Where the shipped models live: one lookup for the weights inside the package."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+#: The spec that names the shipped world base model wherever a base pipeline is asked for.
+WORLD_BASE = "world"
+
+
+def weights_root() -> Path:
+    """The folder of shipped weights inside the installed package."""
+    return Path(str(resources.files("genlens") / "weights"))
+
+
+def shipped(name: str) -> Path:
+    """The folder of the shipped model `name` (e.g. 'world-cnn', 'probes', 'inverters/...')."""
+    return weights_root() / name
+
+
+def base_location(spec: str | Path) -> str:
+    """'world' -> the shipped base's folder; a folder or hub id is returned as given."""
+    return str(shipped("base-diffusion")) if str(spec) == WORLD_BASE else str(spec)
