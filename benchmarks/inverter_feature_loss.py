@@ -15,7 +15,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from genlens.defaults import RECIPES, train_one
+from genlens.recipes import RECIPES, train_one
 
 
 def main() -> None:

@@ -156,24 +156,3 @@ def test_noise_batch_draws_timesteps_from_the_range_asked_for():
     _, _, mixed = noise_batch(training_scheduler(), clean, torch.Generator().manual_seed(0), (150, 500), 0.5)
     inside = ((mixed >= 150) & (mixed < 500)).float().mean()
     assert 0.5 < inside < 0.85  # half from the range, and a third of the other half lands there too
-
-
-def test_base_trains_in_phases_each_from_the_last_and_reloads_finished_ones(tmp_path):
-    from genlens.generators.base_phases import Phase, train_in_phases
-    from genlens.generators.denoising_loss import LossSettings
-    from genlens.training.loop import TrainSettings
-
-    quick = TrainSettings(steps=2, batch_size=4, warmup=1, device="cpu", checkpoint_every=1)
-    phases = [
-        Phase("first", quick),
-        Phase("second", TrainSettings(**{**quick.__dict__, "steps": 1}), LossSettings(timestep_range=(150, 500))),
-    ]
-    pipe, card = train_in_phases(tmp_path, phases)
-    assert card["steps"] == 3 and [p["name"] for p in card["phases"]] == ["first", "second"]
-    assert list(card["phases"][1]["loss"]["timestep_range"]) == [150, 500]
-    first = load_base(tmp_path / "first").unet.state_dict()
-    second = pipe.unet.state_dict()
-    assert any(not torch.equal(first[k], second[k]) for k in first)  # the second phase trained on the first
-    again, card_again = train_in_phases(tmp_path, phases)  # both finished: loaded, not trained again
-    assert card_again["seconds"] == card["seconds"]
-    assert all(torch.equal(second[k], v) for k, v in again.unet.state_dict().items())

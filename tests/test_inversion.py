@@ -265,12 +265,12 @@ def test_a_second_phase_starts_from_the_given_controlnet_and_leaves_it_unchanged
 
 def test_a_phased_recipe_continues_each_phase_from_the_last_and_reports_all(world_setup, tmp_path):
     from genlens.classifiers.loader import load_classifier
-    from genlens.defaults import InverterRecipe, _phased_inverter
+    from genlens.recipes.inverters import InverterRecipe, phased_inverter
 
     root, _ = world_setup
     classifier, base = load_classifier(str(root / "cnn")), load_base(root / "base")
     later = (TrainSettings(**{**SETTINGS.__dict__, "steps": 3}), TrainSettings(**{**SETTINGS.__dict__, "steps": 1}))
-    inverter, card = _phased_inverter(
+    inverter, card = phased_inverter(
         InverterRecipe("cnn", "layer2", SETTINGS, refine=later), SETTINGS, classifier, base, tmp_path / "inv"
     )
     assert card["steps"] == 6 and [p["name"] for p in card["phases"]] == ["phase-1", "phase-2", "phase-3"]
@@ -288,7 +288,7 @@ def test_a_phased_recipe_continues_each_phase_from_the_last_and_reports_all(worl
         (tmp_path / "again" / f"phase-{k}" / "card.json").write_text(json.dumps(facts))
     frozen = (TrainSettings(**{**SETTINGS.__dict__, "lr": 0.0}),) * 2
     recipe = InverterRecipe("cnn", "layer2", SETTINGS, refine=frozen)
-    inverter, card = _phased_inverter(recipe, SETTINGS, classifier, base, tmp_path / "again")
+    inverter, card = phased_inverter(recipe, SETTINGS, classifier, base, tmp_path / "again")
     expected = _controlnet_state(FeatureInverter.load(root / "inv"))
     for k, v in _controlnet_state(inverter).items():
         torch.testing.assert_close(v, expected[k])

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from genlens.defaults import GROUPS, RECIPES, group_of
+from genlens.recipes import GROUPS, RECIPES
 from genlens.errors import GenlensError
 from genlens.training.loop import TrainSettings, fit
 
@@ -28,9 +28,9 @@ def test_gradient_clipping_bounds_the_step(tmp_path, monkeypatch):
 
 def test_every_recipe_belongs_to_a_group_and_inverters_follow_the_base():
     names = list(RECIPES)
-    assert {group_of(n) for n in names} == set(GROUPS)
+    assert {RECIPES[n].group for n in names} == set(GROUPS)
     base = names.index("base-diffusion")
-    assert all(names.index(n) > base for n in names if group_of(n) == "inverters")
+    assert all(names.index(n) > base for n in names if RECIPES[n].group == "inverters")
 
 
 @pytest.mark.parametrize(
@@ -112,3 +112,24 @@ def test_a_run_resumes_only_with_the_settings_and_facts_it_started_with(tmp_path
     with pytest.raises(GenlensError, match="task='shape'"):
         fit(world_cnn(2, widths=(4, 4, 4)), batch, loss, TrainSettings(steps=4, batch_size=4, lr=1e-3, warmup=0), tmp_path,
             run={"task": "shortcut"})
+
+
+def test_train_defaults_runs_a_recipe_object_and_reproduces_its_weights(tmp_path, monkeypatch, cli_here):
+    import json
+    from dataclasses import replace
+
+    from safetensors.torch import load_file
+
+    import genlens.recipes as recipes
+
+    tiny = replace(RECIPES["world-cnn"], settings=replace(RECIPES["world-cnn"].settings, steps=2, batch_size=8, warmup=1))
+    monkeypatch.setitem(recipes.RECIPES, "world-cnn", tiny)
+    for run in ("a", "b"):
+        code, _, err = cli_here("train", "defaults", "--name", "world-cnn", "--out", str(tmp_path / run), "--device", "cpu")
+        assert code == 0, err
+    card = json.loads((tmp_path / "a" / "world-cnn" / "card.json").read_text())
+    assert card["reproduce"] == "genlens train defaults --name world-cnn" and card["steps"] == 2
+    assert not (tmp_path / "a" / "world-cnn" / "checkpoints").exists()
+    a, b = (load_file(tmp_path / r / "world-cnn" / "model.safetensors") for r in ("a", "b"))
+    assert all(t.dtype == torch.float16 for t in a.values() if t.is_floating_point())
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

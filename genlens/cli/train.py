@@ -115,7 +115,7 @@ def train_defaults_command(
 ):
     """Reproduce the shipped models from scratch with their fixed seeds (fp16 safetensors + cards)."""
     from genlens.shipped import weights_root
-    from genlens.defaults import GROUPS, RECIPES, train_defaults
+    from genlens.recipes import GROUPS, RECIPES, train_defaults
 
     if only is not None and only not in GROUPS:
         raise GenlensError(f"unknown group '{only}', expected one of {', '.join(GROUPS)}")

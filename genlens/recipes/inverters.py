@@ -1,0 +1,114 @@
+"""Recipes of the shipped inverters and decoder baselines, trained on the classifiers and base model
+found in the run's root (else the shipped ones)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+
+from genlens.recipes.recipe import Recipe, in_root, root_classifier
+from genlens.training.loop import TrainSettings
+
+
+@dataclass
+class InverterRecipe(Recipe):
+    """A shipped FeatInv inverter: the classifier and layer it reads, on the shipped base model."""
+
+    classifier: str
+    layer: str
+    settings: TrainSettings
+    pooled: bool = False
+    feature_weight: float | None = None  # None: the pixel-space default of inversion.training
+    refine: tuple[TrainSettings, ...] = ()  # later phases, each from the previous phase's fp16 weights
+    group: str = "inverters"
+
+    def train(self, out: Path, root: Path, device: str, facts: dict) -> dict:
+        from genlens.generators.base_model import load_base
+        from genlens.shipped import WORLD_BASE
+
+        classifier = root_classifier(root, self.classifier)
+        base = load_base(in_root(root, "base-diffusion") or WORLD_BASE)
+        inverter, card = phased_inverter(self, self.settings_on(device), classifier, base, out)
+        inverter.to("cpu")
+        card.update(validation=_validation(inverter, out, root), **facts)
+        _save_fp16(inverter, out, card)
+        return card
+
+
+def _phase(recipe: InverterRecipe, settings: TrainSettings, classifier, base, out: Path, init=None):
+    from genlens.inversion.data import WorldImages
+    from genlens.inversion.training import train_inverter
+
+    return train_inverter(
+        classifier, recipe.layer, base, "world", WorldImages(base.image_size, settings.seed), out, settings,
+        pooled=recipe.pooled, feature_weight=recipe.feature_weight, init=init,
+    )
+
+
+def phased_inverter(recipe: InverterRecipe, settings: TrainSettings, classifier, base, out: Path):
+    """The recipe's phases in turn: each but the last into out/phase-K, saved in fp16 as shipped (a
+    finished one is reused), the next starting from those weights; the last into out."""
+    from genlens.inversion.inverter import FeatureInverter
+    from genlens.training.phases import combined_card
+
+    phases = [settings, *(replace(s, device=settings.device) for s in recipe.refine)]
+    cards, init = [], None
+    for k, phase in enumerate(phases, 1):
+        if k == len(phases):
+            inverter, card = _phase(recipe, phase, classifier, base, out, init=init)
+        else:
+            folder = out / f"phase-{k}"
+            if not (folder / "card.json").is_file():
+                inverter, card = _phase(recipe, phase, classifier, base, folder, init=init)
+                _save_fp16(inverter, folder, card)
+            card = json.loads((folder / "card.json").read_text())
+            init = FeatureInverter.load(folder, base=base, classifier=classifier).controlnet
+        cards.append({"name": f"phase-{k}", **card})
+    # saving into out replaced the folder, the phase-K/ folders with it (checkpoints/ is all it keeps)
+    return inverter, combined_card(cards) if len(cards) > 1 else card
+
+
+def _validation(inverter, out: Path, root: Path) -> dict:
+    """Feature cosine, top-1 agreement and concept retention on 64 held-out world images."""
+    from genlens.inversion.run import invert_and_measure
+    from genlens.measure.probes import ConceptProbe
+    from genlens.world.seeds import held_out
+
+    sample = held_out(64)
+    summary = invert_and_measure(
+        inverter, sample.images, out / "validation", sample.records, samples=1,
+        probes=ConceptProbe.load(in_root(root, "probes")),
+    )
+    shutil.rmtree(out / "validation", ignore_errors=True)
+    return {k: summary[k] for k in ("n", "feature_cosine", "top1_agreement", "concept_retention")}
+
+
+def _save_fp16(inverter, out: Path, card: dict) -> None:
+    from genlens.inversion.training import save_inverter
+
+    save_inverter(inverter, out, card, dtype=torch.float16)
+
+
+@dataclass
+class DecoderRecipe(Recipe):
+    """A shipped Dosovitskiy & Brox decoder baseline for one (classifier, layer)."""
+
+    classifier: str
+    layer: str
+    settings: TrainSettings
+    group: str = "decoders"
+
+    def train(self, out: Path, root: Path, device: str, facts: dict) -> dict:
+        from genlens.inversion.data import WorldImages
+        from genlens.inversion.decoder_training import train_decoder
+
+        settings = self.settings_on(device)
+        classifier = root_classifier(root, self.classifier)
+        decoder, card = train_decoder(classifier, self.layer, WorldImages(classifier.input_size, settings.seed), out, settings)
+        card.update(facts)
+        decoder.save(out, card, dtype=torch.float16)
+        return card

@@ -1,0 +1,102 @@
+"""Recipes of the shipped models trained on their own: classifiers, probes, the concept predictor,
+the base model and the world GAN."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from genlens.recipes.recipe import Recipe, in_root
+from genlens.training.loop import TrainSettings
+
+
+@dataclass
+class ClassifierRecipe(Recipe):
+    """A world classifier: its task, architecture and settings (planted: units tied to concepts)."""
+
+    task: str
+    arch: str
+    settings: TrainSettings
+    arch_kwargs: dict = field(default_factory=dict)
+    planted: bool = False
+    group: str = "classifiers"
+
+    def train(self, out: Path, root: Path, device: str, facts: dict) -> dict:
+        from genlens.classifiers.training import train_classifier
+
+        model, card = train_classifier(
+            self.task, self.arch, out, self.settings_on(device), arch_kwargs=self.arch_kwargs, planted=self.planted
+        )
+        card.update(facts)
+        model.save(out, card, dtype=torch.float16)
+        return card
+
+
+@dataclass
+class ProbesRecipe(Recipe):
+    """The concept probes, trained through blur and noise."""
+
+    settings: TrainSettings
+    group: str = "probes"
+
+    def train(self, out: Path, root: Path, device: str, facts: dict) -> dict:
+        from genlens.measure.probe_training import train_probes
+
+        model, card = train_probes(out, self.settings_on(device))
+        card.update(facts)
+        model.save(out, card, dtype=torch.float16)
+        return card
+
+
+@dataclass
+class ConceptPredictorRecipe(Recipe):
+    """DEPICT's shared concept predictor of the depict6 bottleneck tasks."""
+
+    settings: TrainSettings
+    group: str = "probes"
+
+    def train(self, out: Path, root: Path, device: str, facts: dict) -> dict:
+        from genlens.permutation.depict6 import train_concept_predictor
+
+        model, card = train_concept_predictor(out, self.settings_on(device))
+        card.update(facts)
+        model.save(out, card, dtype=torch.float16)
+        return card
+
+
+@dataclass
+class BaseRecipe(Recipe):
+    """The world's text-conditioned base diffusion model, read back on 256 captions by the probes."""
+
+    settings: TrainSettings
+    group: str = "diffusion"
+
+    def train(self, out: Path, root: Path, device: str, facts: dict) -> dict:
+        from genlens.generators.diffusion_training import save_pipeline, train_diffusion
+        from genlens.measure.generation import caption_fidelity
+        from genlens.measure.probes import ConceptProbe
+
+        pipe, card = train_diffusion(out, self.settings_on(device))
+        card["caption_probe_accuracy"] = caption_fidelity(pipe, ConceptProbe.load(in_root(root, "probes")), n=256)["accuracy"]
+        card.update(facts)
+        save_pipeline(pipe, out, card, dtype=torch.float16)
+        return card
+
+
+@dataclass
+class GANRecipe(Recipe):
+    """The world GAN, conditioned on the task's labels."""
+
+    task: str
+    settings: TrainSettings
+    group: str = "gan"
+
+    def train(self, out: Path, root: Path, device: str, facts: dict) -> dict:
+        from genlens.linking.gan_training import GANSettings, train_gan
+
+        gan, card = train_gan(out, self.settings_on(device), GANSettings(task=self.task))
+        card.update(facts)
+        gan.save(out, card, dtype=torch.float16)
+        return card
