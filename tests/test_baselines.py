@@ -6,6 +6,7 @@ import torch
 from genlens.classifiers.loader import load_classifier
 from genlens.features import FeatureExtractor
 from genlens.inversion.comparison import compare, reading
+from genlens.inversion.protocol import Inverter
 from genlens.inversion.data import WorldImages
 from genlens.inversion.decoder import DecoderInverter
 from genlens.inversion.decoder_training import train_decoder
@@ -23,7 +24,7 @@ def test_optimization_matches_features_better_than_an_unrelated_image():
     classifier = load_classifier("world-cnn")
     method = OptimizationInverter(classifier, "layer3", OptimizationConfig(steps=60))
     sources, unrelated = _held_out().images, _held_out(seed=1).images
-    out = method.invert(sources, samples=2, seed=0)
+    out = method.invert(sources, samples=2)
     assert out.shape == (6, 2, 3, 32, 32) and 0 <= out.min() and out.max() <= 1
     maps = method.feature_maps(sources)
     achieved = feature_cosine(maps, method.feature_maps(out[:, 0])).mean()
@@ -43,14 +44,15 @@ def test_decoder_trains_saves_and_reloads_to_the_same_images(tmp_path):
     assert reloaded.invert(sources, samples=3).shape == (4, 3, 3, 32, 32)
 
 
-class _Copier:
-    """A perfect method: returns the images whose maps it was given."""
+class _Copier(Inverter):
+    """A perfect method: returns the images whose maps it was given (in the loop's batches)."""
 
     def __init__(self, images):
-        self.images = images
+        self.images, self.given = images, 0
 
-    def invert_maps(self, maps, samples=1, seed=0, **_):
-        return self.images[: len(maps), None].expand(-1, samples, -1, -1, -1)
+    def invert_maps(self, maps, samples=1, sampling=None):
+        start, self.given = self.given, self.given + len(maps)
+        return self.images[start : start + len(maps), None].expand(-1, samples, -1, -1, -1)
 
 
 def test_comparison_puts_a_perfect_method_at_the_reference_and_chance_below():

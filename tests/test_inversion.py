@@ -12,6 +12,7 @@ from genlens.errors import GenlensError
 from genlens.generators.base_model import load_base
 from genlens.inversion.data import FolderImages, WorldImages
 from genlens.inversion.inverter import FeatureInverter
+from genlens.inversion.protocol import SamplingConfig
 from genlens.inversion.training import train_inverter
 from genlens.training.loop import TrainSettings
 
@@ -47,8 +48,8 @@ def test_trained_inverter_saves_reloads_and_inverts(world_setup):
     assert json.loads((root / "inv" / "inverter.json").read_text())["layer"] == "layer2"
     inv = FeatureInverter.load(root / "inv")
     images = torch.rand(2, 3, 32, 32)
-    a = inv.invert(images, samples=2, steps=2, seed=3)
-    b = inv.invert(images, samples=2, steps=2, seed=3)
+    a = inv.invert(images, samples=2, sampling=SamplingConfig(steps=2, seed=3))
+    b = inv.invert(images, samples=2, sampling=SamplingConfig(steps=2, seed=3))
     assert a.shape == (2, 2, 3, 32, 32)
     torch.testing.assert_close(a, b)  # same seed, same samples
     assert not torch.allclose(a[:, 0], a[:, 1])  # samples of one map differ
@@ -101,7 +102,7 @@ def test_stable_diffusion_base_with_a_timm_classifier(tmp_path):
     )
     assert card["loss"]["feature_weight"] == 0  # the term would need the VAE's decoder
     loaded = FeatureInverter.load(tmp_path / "inv", classifier=classifier)
-    out = loaded.invert(torch.rand(1, 3, 32, 32), samples=1, steps=2)
+    out = loaded.invert(torch.rand(1, 3, 32, 32), samples=1, sampling=SamplingConfig(steps=2))
     assert out.shape == (1, 1, 3, 32, 32) and torch.isfinite(out).all()
 
 
@@ -113,7 +114,8 @@ def test_invert_and_measure_writes_grids_rows_and_a_summary(world_setup, tmp_pat
     inv = FeatureInverter.load(world_setup[0] / "inv")
     sample = get_task("shape").sample(3, seed=2)
     summary = invert_and_measure(
-        inv, sample.images, tmp_path, sample.records, samples=2, steps=2, probes=ConceptProbe.load(), batch_size=2
+        inv, sample.images, tmp_path, sample.records, samples=2, sampling=SamplingConfig(steps=2), probes=ConceptProbe.load(),
+        batch_size=2,
     )
     assert summary["n"] == 3 and summary["samples"] == 2 and -1 <= summary["feature_cosine"] <= 1
     assert set(summary["concept_retention"]) == {
@@ -207,11 +209,11 @@ def test_identity_steering_leaves_sampling_unchanged_and_feature_steering_closes
     maps = inv.feature_maps(images)
     for velocity in (True, False):
         inv.base.scheduler.register_to_config(prediction_type="v_prediction" if velocity else "epsilon")
-        unsteered = inv.invert_maps(maps, steps=4, seed=1)[:, 0]
+        unsteered = inv.invert_maps(maps, 1, SamplingConfig(steps=4, seed=1))[:, 0]
         identity = inv.base(["x"] * 4, steps=4, generator=torch.Generator().manual_seed(1), steer=lambda c, t: c)
         plain_text = inv.base(["x"] * 4, steps=4, generator=torch.Generator().manual_seed(1))
         torch.testing.assert_close(identity, plain_text, atol=1e-5, rtol=0)
-        steered = inv.invert_maps(maps, steps=4, seed=1, steering=FeatureSteering(0.05, 8))[:, 0]
+        steered = inv.steered(FeatureSteering(0.05, 8)).invert_maps(maps, 1, SamplingConfig(steps=4, seed=1))[:, 0]
         before = relative_feature_error(maps, inv.feature_maps(unsteered)).mean()
         after = relative_feature_error(maps, inv.feature_maps(steered)).mean()
         assert after < 0.9 * before
@@ -225,7 +227,7 @@ def test_identity_steering_leaves_sampling_unchanged_and_feature_steering_closes
     after = relative_feature_error(maps, inv.feature_maps(images_of(steer(start, 500)))).mean()
     assert after < 0.5 * before
     assert FeatureSteering().active is False
-    torch.testing.assert_close(inv.invert_maps(maps, steps=4, seed=1, steering=FeatureSteering())[:, 0], unsteered)
+    torch.testing.assert_close(inv.steered(FeatureSteering()).invert_maps(maps, 1, SamplingConfig(steps=4, seed=1))[:, 0], unsteered)
 
 
 def _controlnet_state(inverter_or_controlnet):
@@ -346,3 +348,21 @@ def test_invert_takes_a_shell_glob_of_images_and_records_each_source(cli_here, t
     assert [r["source"] for r in rows] == [str(f) for f in files]
     code, _, err = cli_here("invert", "--classifier", "world-cnn", "--layer", "layer3", str(files[0]), "--out", str(tmp_path / "o2"))
     assert code == 2 and "--images" in err
+
+
+def test_invert_eval_inversion_and_bench_sampler_report_the_same_figures_from_one_loop(world_setup, tmp_path):
+    from genlens.inversion.comparison import compare
+    from genlens.inversion.run import invert_and_measure
+    from genlens.inversion.sampler_study import sampler_study
+
+    inv = FeatureInverter.load(world_setup[0] / "inv")
+    images = torch.rand(3, 3, 32, 32)
+    sampling = SamplingConfig(steps=2, sampler="dpm", seed=4)
+    invert = invert_and_measure(inv, images, tmp_path / "run", sampling=sampling, batch_size=2)
+    compared, _ = compare(inv.classifier, inv.layer, {"featinv": inv}, images, images.roll(1, 0), sampling=sampling, batch_size=2)
+    bench = sampler_study(inv, images, steps=(2,), samplers=("dpm",), sampling=sampling, batch_size=2)[0]
+    for key in ("feature_cosine", "top1_agreement", "diversity"):
+        assert invert[key] == compared["featinv"][key] == bench[key], key
+    # and the seed reaches the samples: another seed, other figures
+    other = invert_and_measure(inv, images, tmp_path / "other", sampling=SamplingConfig(steps=2, seed=5), batch_size=2)
+    assert other["feature_cosine"] != invert["feature_cosine"]

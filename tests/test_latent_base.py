@@ -2,6 +2,8 @@
 
 import torch
 
+from genlens.inversion.protocol import SamplingConfig
+
 from genlens.generators.autoencoder import AutoencoderLoss, train_autoencoder, world_autoencoder
 from genlens.generators.base_model import load_base, new_world_pipeline
 from genlens.generators.critic import WorldCritic, feature_error
@@ -83,5 +85,5 @@ def test_an_inverter_trains_and_samples_on_a_caption_words_base(tmp_path):
     inverter, _ = train_inverter(classifier, "layer2", base, str(tmp_path / "base"), WorldImages(32), tmp_path / "inv",
                                  TrainSettings(steps=2, batch_size=4, warmup=1, device="cpu", checkpoint_every=1))
     assert inverter.controlnet.config.class_embed_type == "projection"  # the ControlNet hears the bag of words too
-    samples = inverter.invert(torch.rand(2, 3, 32, 32), samples=1, steps=2)
+    samples = inverter.invert(torch.rand(2, 3, 32, 32), samples=1, sampling=SamplingConfig(steps=2))
     assert samples.shape == (2, 1, 3, 32, 32)

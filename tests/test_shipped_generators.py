@@ -5,6 +5,7 @@ import json
 from genlens.world.seeds import EVAL_SEED
 from genlens.generators.base_model import load_base
 from genlens.inversion.inverter import FeatureInverter
+from genlens.inversion.protocol import SamplingConfig
 from genlens.inversion.registry import find_inverter
 from genlens.measure.fidelity import feature_cosine
 from genlens.measure.generation import caption_fidelity
@@ -37,7 +38,7 @@ def _invert(classifier, layer, pooled=False, n=16):
     inverter = FeatureInverter.load(find_inverter(classifier, layer, pooled))
     sources = get_task("shape").sample(n, seed=EVAL_SEED + 7, split="test")
     unrelated = get_task("shape").sample(n, seed=EVAL_SEED + 8, split="test").images
-    samples = inverter.invert(sources.images, steps=10, seed=0)[:, 0]
+    samples = inverter.invert(sources.images, sampling=SamplingConfig(steps=10))[:, 0]
     maps = inverter.feature_maps(sources.images)
     said = ConceptProbe.load().predict_names(samples)
     position = sum(s["position"] == probe_truth(r)["position"] for s, r in zip(said, sources.records)) / n

@@ -32,13 +32,14 @@ def bench_sampler(
     check_report(report, overwrite)
     from genlens.device import resolve_device
     from genlens.inversion.inverter import FeatureInverter
+    from genlens.inversion.protocol import SamplingConfig
     from genlens.inversion.registry import find_inverter
     from genlens.inversion.sampler_study import relative_to_protocol, sampler_study
 
     inv = FeatureInverter.load(inverter or find_inverter(classifier, layer, pooled), device=resolve_device(device))
     images = held_out(n, seed=seed, size=inv.classifier.input_size).images
-    rows = sampler_study(inv, images, seed=seed)
-    result = {"classifier": inv.config.classifier, "layer": inv.config.layer, "n": n, "rows": rows}
+    rows = sampler_study(inv, images, sampling=SamplingConfig(seed=seed))
+    result = {"classifier": inv.classifier_spec, "layer": inv.layer, "n": n, "rows": rows}
     result.update(relative_to_protocol(rows))
     if report is not None:
         from genlens.report.charts import line_chart

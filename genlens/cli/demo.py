@@ -35,6 +35,7 @@ def installed() -> dict[str, str | None]:
 def _inversion_section(report: HtmlReport, out: Path, seed: int, device, n: int = 6, samples: int = 3) -> list[dict]:
     """Invert n held-out world images at every shipped inverter; grids and summaries into the report."""
     from genlens.inversion.inverter import FeatureInverter
+    from genlens.inversion.protocol import SamplingConfig
     from genlens.inversion.registry import shipped_inverters
     from genlens.inversion.run import invert_and_measure
     from genlens.measure.observer import load_observer
@@ -56,7 +57,7 @@ def _inversion_section(report: HtmlReport, out: Path, seed: int, device, n: int 
             out / name,
             sample.records,
             samples=samples,
-            seed=seed,
+            sampling=SamplingConfig(seed=seed),
             probes=probes,
             observer=load_observer("auto", entry["classifier"], device),
         )

@@ -43,6 +43,7 @@ def eval_inversion(
     from genlens.images import load_images
     from genlens.inversion.comparison import compare, reading
     from genlens.inversion.methods import load_method
+    from genlens.inversion.protocol import SamplingConfig
     from genlens.measure.observer import load_observer
     from genlens.measure.probes import ConceptProbe
 
@@ -74,12 +75,10 @@ def eval_inversion(
         sources,
         unrelated,
         samples,
-        seed,
+        SamplingConfig(steps=steps, sampler=sampler, seed=seed),
         records,
         probes,
         observer=watcher,
-        steps=steps,
-        sampler=sampler,
     )
     result = {
         "classifier": classifier,

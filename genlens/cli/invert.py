@@ -59,6 +59,7 @@ def invert_command(
     from genlens.images import image_paths, load_images
     from genlens.inversion.feature_steering import FeatureSteering
     from genlens.inversion.inverter import FeatureInverter
+    from genlens.inversion.protocol import SamplingConfig
     from genlens.inversion.run import invert_and_measure
     from genlens.measure.observer import load_observer
     from genlens.measure.probes import ConceptProbe
@@ -78,7 +79,7 @@ def invert_command(
         raise GenlensError("--samples must be at least 1, --steer at least 0")
     check_sampling(steps, sampler, guidance)
     dev = resolve_device(device)
-    inv = FeatureInverter.load(inverter, device=dev)
+    inv = FeatureInverter.load(inverter, device=dev).steered(FeatureSteering(strength=steer))
     if layer is not None and layer != inv.config.layer:
         raise GenlensError(f"the inverter in {inverter} was trained for layer {inv.config.layer}, not {layer}")
     records, probes, sources = None, None, None
@@ -95,13 +96,9 @@ def invert_command(
         out,
         records,
         samples,
-        steps,
-        sampler,
-        guidance,
-        seed,
+        SamplingConfig(steps, sampler, guidance, seed),
         probes=probes,
         observer=watcher,
-        steering=FeatureSteering(strength=steer),
         sources=sources,
     )
     (out / "summary.json").write_text(json.dumps(summary, indent=2))

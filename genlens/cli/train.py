@@ -298,6 +298,8 @@ def train_gan_command(
     batch_size: int = typer.Option(32, "--batch-size"),
     lr: float = typer.Option(2e-3, "--lr"),
     r1_gamma: float = typer.Option(0.05, "--r1-gamma", help="R1 penalty on real images (lazy, every 16 steps)."),
+    critic: Path = typer.Option(None, "--critic", help="A generators' critic folder: the generator is also trained to make it read the class."),
+    critic_weight: float = typer.Option(1.0, "--critic-weight", help="Weight of the critic's cross-entropy with the class."),
     checkpoint_every: int = typer.Option(250, "--checkpoint-every"),
     eval_n: int = typer.Option(1000, "--eval-n", help="Samples per truncation for the card's figures (0: none)."),
     seed: int = options.Seed,
@@ -317,5 +319,8 @@ def train_gan_command(
         steps=steps, batch_size=batch_size, lr=lr, warmup=0, weight_decay=0.0, schedule="constant",
         checkpoint_every=checkpoint_every, seed=seed, device=device,
     )
-    _, card = train_gan(out, settings, GANSettings(r1_gamma=r1_gamma, task=task), eval_n=eval_n)
+    if critic is not None and not (critic / "config.json").is_file():
+        raise GenlensError(f"--critic {critic} is not a critic folder (no config.json)")
+    gan = GANSettings(r1_gamma=r1_gamma, task=task, critic=None if critic is None else str(critic), critic_weight=critic_weight)
+    _, card = train_gan(out, settings, gan, eval_n=eval_n)
     emit(card, as_json, lambda c: print(f"world GAN: {c['steps']} steps in {c['seconds']} s on {c['device']} -> {out}"))

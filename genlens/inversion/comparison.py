@@ -2,98 +2,17 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
 from genlens.features import FeatureExtractor
-from genlens.measure.fidelity import (
-    concept_retention,
-    diversity,
-    feature_cosine,
-    feature_cosine_median_location,
-    topk_agreement,
-)
-from genlens.measure.image_quality import FeatureSpace, frechet_distance, penultimate_space, psnr, ssim
-from genlens.measure.observer import observer_agreement
+from genlens.inversion.loop import Outcome, invert_batches
+from genlens.inversion.protocol import SamplingConfig
+from genlens.measure.inversion_fidelity import inversion_fidelity
 from genlens.progress import progress_bar
 
 #: The bounds every metric is read against; not inversion methods.
 BOUNDS = ("reference", "chance")
-
-
-@dataclass
-class Outcome:
-    """One method's samples (N, K, 3, S, S) and the seconds it took to make them."""
-
-    samples: torch.Tensor
-    seconds: float
-
-
-def run_methods(
-    methods: dict, maps: torch.Tensor, samples: int, seed: int, batch_size: int = 64, **sampling
-) -> dict[str, Outcome]:
-    """Invert maps with every method (objects with invert_maps), in batches, timing each."""
-    outcomes = {}
-    with progress_bar() as bar:
-        for name, method in methods.items():
-            task = bar.add_task(name, total=len(maps), info="")
-            parts, seconds = [], 0.0
-            for start in range(0, len(maps), batch_size):
-                t0 = time.perf_counter()
-                parts.append(
-                    method.invert_maps(maps[start : start + batch_size], samples=samples, seed=seed + start, **sampling)
-                )
-                seconds += time.perf_counter() - t0
-                bar.update(task, advance=len(parts[-1]))
-            outcomes[name] = Outcome(torch.cat(parts), seconds)
-    return outcomes
-
-
-def measure(
-    outcome: Outcome,
-    images: torch.Tensor,
-    classifier: nn.Module,
-    layer: str,
-    space: FeatureSpace,
-    truth: list[dict] | None = None,
-    probes=None,
-    observer=None,
-) -> dict:
-    """The comparison's metrics for one method's samples against their sources (see README)."""
-    n, k = outcome.samples.shape[:2]
-    flat = outcome.samples.flatten(0, 1).float()
-    sources = images.repeat_interleave(k, 0).float()
-    features = FeatureExtractor(classifier, [layer])
-    device = next(classifier.parameters()).device
-    src_maps, gen_maps = (features(x.to(device))[layer].cpu() for x in (sources, flat))
-    with torch.no_grad():
-        src_logits, gen_logits = (classifier(x.to(device)).cpu() for x in (sources, flat))
-    retention = None
-    if probes is not None and truth is not None:
-        retention = concept_retention(probes.predict_names(flat), [t for t in truth for _ in range(k)])
-    return {
-        "feature_cosine": _r(feature_cosine(src_maps, gen_maps).mean()),
-        "feature_cosine_median_location": _r(feature_cosine_median_location(src_maps, gen_maps).mean()),
-        "top1_agreement": _r(topk_agreement(src_logits, gen_logits, 1).mean()),
-        "top5_agreement": _r(topk_agreement(src_logits, gen_logits, 5).mean()),
-        "observer_agreement": _r(observer_agreement(observer, sources, flat).mean()) if observer is not None else None,
-        "concept_retention": {c: _r(v) for c, v in retention.items()} if retention else None,
-        "ssim": _r(ssim(sources, flat).mean()),
-        "psnr": _r(psnr(sources, flat).mean()),
-        "frechet_distance": _r(frechet_distance(images, flat, space)),
-        "frechet_distance_observer": _r(frechet_distance(images, flat, penultimate_space(observer)))
-        if observer is not None
-        else None,
-        "diversity": _r(diversity(outcome.samples)),
-        "seconds_per_image": _r(outcome.seconds / (n * k)),
-    }
-
-
-def _r(value) -> float:
-    return round(float(value), 4)
 
 
 def compare(
@@ -103,26 +22,30 @@ def compare(
     images: torch.Tensor,
     unrelated: torch.Tensor,
     samples: int = 1,
-    seed: int = 0,
+    sampling: SamplingConfig | None = None,
     records: list[dict] | None = None,
     probes=None,
     observer=None,
-    **sampling,
+    batch_size: int = 64,
 ) -> tuple[dict, dict[str, Outcome]]:
-    """Run and measure every method on images, plus `reference` (the sources themselves) and `chance`
-    (each source paired with an unrelated image). Returns ({name: metrics}, {name: outcome})."""
+    """Run and measure every method (Inverters by name) on images, plus `reference` (the sources
+    themselves) and `chance` (each source paired with an unrelated image), each with every figure of
+    measure.inversion_fidelity. Returns ({name: metrics}, {name: outcome})."""
     from genlens.measure.probes import probe_truth
 
+    sampling = sampling or SamplingConfig()
     maps = FeatureExtractor(classifier, [layer])(images.to(next(classifier.parameters()).device))[layer].cpu()
     outcomes = {
         "reference": Outcome(images[:, None].expand(-1, samples, -1, -1, -1), 0.0),
         "chance": Outcome(unrelated[: len(images), None].expand(-1, samples, -1, -1, -1), 0.0),
     }
-    outcomes.update(run_methods(methods, maps, samples, seed, **sampling))
+    with progress_bar() as bar:
+        for name, method in methods.items():
+            outcomes[name] = invert_batches(method, maps, samples, sampling, batch_size, name, bar)
     truth = [probe_truth(r) for r in records] if records is not None else None
-    space = penultimate_space(classifier)
     metrics = {
-        name: measure(o, images, classifier, layer, space, truth, probes, observer) for name, o in outcomes.items()
+        name: inversion_fidelity(classifier, layer, images, o.samples, o.seconds, truth, probes, observer, full=True)
+        for name, o in outcomes.items()
     }
     return metrics, outcomes
 

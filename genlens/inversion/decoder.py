@@ -18,8 +18,7 @@ from genlens.artifacts import WEIGHTS_FILE, save_folder
 from genlens.classifiers.classifier import Classifier
 from genlens.classifiers.loader import load_classifier
 from genlens.errors import GenlensError
-from genlens.features import FeatureExtractor
-from genlens.inversion.optimization import MethodInfo
+from genlens.inversion.protocol import Inverter, SamplingConfig
 
 
 @dataclass
@@ -69,34 +68,27 @@ class FeatureDecoder(nn.Module):
         return torch.sigmoid(out)
 
 
-class DecoderInverter:
+class DecoderInverter(Inverter):
     """A trained FeatureDecoder with its classifier, called like the other inversion methods."""
 
     def __init__(self, decoder: FeatureDecoder, classifier: Classifier):
-        self.decoder, self.classifier = decoder.eval(), classifier
-        self.config = MethodInfo(decoder.config.classifier, decoder.config.layer)
-        self.features = FeatureExtractor(classifier, [decoder.config.layer])
+        self.decoder = decoder.eval()
+        self.bind(classifier, decoder.config.layer)
 
     @property
-    def device(self) -> torch.device:
-        return next(self.classifier.parameters()).device
+    def classifier_spec(self) -> str:
+        return self.decoder.config.classifier
 
     def to(self, device) -> DecoderInverter:
         self.decoder.to(device)
         self.classifier.to(device)
         return self
 
-    def feature_maps(self, images: torch.Tensor) -> torch.Tensor:
-        return self.features(images.to(self.device))[self.config.layer]
-
     @torch.no_grad()
-    def invert_maps(self, fmaps: torch.Tensor, samples: int = 1, **_) -> torch.Tensor:
+    def invert_maps(self, fmaps: torch.Tensor, samples: int = 1, sampling: SamplingConfig | None = None) -> torch.Tensor:
         """(N, samples, 3, S, S): the decoder is deterministic, so every sample is the same image."""
         images = self.decoder(fmaps.to(self.device)).cpu()
         return images[:, None].expand(-1, samples, -1, -1, -1).contiguous()
-
-    def invert(self, images: torch.Tensor, **kwargs) -> torch.Tensor:
-        return self.invert_maps(self.feature_maps(images), **kwargs)
 
     def save(self, folder: Path, card: dict | None = None, dtype: torch.dtype | None = None) -> Path:
         return save_folder(folder, asdict(self.decoder.config), self.decoder, card, dtype)

@@ -11,10 +11,10 @@ import torch
 from genlens.classifiers.classifier import Classifier
 from genlens.classifiers.loader import load_classifier
 from genlens.errors import GenlensError
-from genlens.features import FeatureExtractor
 from genlens.generators.feature_controlnet import FeatureControlNet
 from genlens.generators.pipeline import WorldDiffusionPipeline
 from genlens.inversion.feature_steering import FeatureSteering, feature_steer
+from genlens.inversion.protocol import Inverter, SamplingConfig
 
 #: FeatInv's fixed training prompt.
 PROMPT = "a high-quality, detailed, and professional image"
@@ -33,12 +33,17 @@ class InverterConfig:
     prompt: str = PROMPT
 
 
-class FeatureInverter:
-    """Samples images whose `layer` features match a given map.
+class FeatureInverter(Inverter):
+    """FeatInv: samples images whose `layer` features match a given map.
 
     >>> inv = FeatureInverter.load("inverters/world-cnn-layer3")
-    >>> samples = inv.invert(images, samples=4, steps=20)   # (N, 4, 3, 32, 32) in [0, 1]
+    >>> samples = inv.invert(images, samples=4, sampling=SamplingConfig(steps=20))   # (N, 4, 3, 32, 32) in [0, 1]
+
+    With `steering` (feature_steering), every sampling step's predicted clean image is also moved
+    towards the map through the classifier; `steered(...)` gives the same inverter with it.
     """
+
+    default_guidance = 1.75
 
     def __init__(
         self,
@@ -46,9 +51,19 @@ class FeatureInverter:
         base: WorldDiffusionPipeline,
         controlnet: FeatureControlNet,
         classifier: Classifier,
+        steering: FeatureSteering | None = None,
     ):
-        self.config, self.base, self.controlnet, self.classifier = config, base, controlnet, classifier
-        self.features = FeatureExtractor(classifier, [config.layer])
+        self.config, self.base, self.controlnet = config, base, controlnet
+        self.steering = steering if steering is not None and steering.active else None
+        self.bind(classifier, config.layer, config.pooled)
+
+    @property
+    def classifier_spec(self) -> str:
+        return self.config.classifier
+
+    def steered(self, steering: FeatureSteering | None) -> "FeatureInverter":
+        """This inverter (same modules) sampled with `steering` (None or inactive: plain FeatInv)."""
+        return FeatureInverter(self.config, self.base, self.controlnet, self.classifier, steering)
 
     @property
     def device(self) -> torch.device:
@@ -89,10 +104,6 @@ class FeatureInverter:
         base = base or load_base(config.base)
         return cls(config, base, controlnet, classifier or load_classifier(config.classifier)).to(device)
 
-    def feature_maps(self, images: torch.Tensor) -> torch.Tensor:
-        """The layer's maps of images (N, 3, S, S) in [0, 1]."""
-        return self.features(images.to(self.device))[self.config.layer]
-
     def check_maps(self, fmaps: torch.Tensor) -> None:
         expected = tuple(self.config.feature_shape)
         if tuple(fmaps.shape[1:]) != expected:
@@ -103,19 +114,11 @@ class FeatureInverter:
 
     @torch.no_grad()
     def invert_maps(
-        self,
-        fmaps: torch.Tensor,
-        samples: int = 1,
-        steps: int = 20,
-        sampler: str = "dpm",
-        guidance: float = 1.75,
-        seed: int = 0,
-        steering: FeatureSteering | None = None,
-        progress: bool = False,
+        self, fmaps: torch.Tensor, samples: int = 1, sampling: SamplingConfig | None = None, progress: bool = False
     ) -> torch.Tensor:
         """(N, samples, 3, S, S) images in [0, 1] sampled for each map; the map conditions both the
-        prompted and the empty-prompt branch of guidance, as in FeatInv. steering (off by default)
-        also moves each step's predicted clean image towards the map through the classifier."""
+        prompted and the empty-prompt branch of guidance, as in FeatInv."""
+        sampling = sampling or SamplingConfig()
         self.check_maps(fmaps)
         self.controlnet.eval()
         cond = fmaps.to(self.device).repeat_interleave(samples, 0)
@@ -124,24 +127,20 @@ class FeatureInverter:
             return control_residuals(self.controlnet, x, t, caption, cond.to(x.dtype))
 
         steer = None
-        if steering is not None and steering.active:
-            steer = feature_steer(self.features, self.config.layer, cond, steering, pooled=self.config.pooled)
-        generator = torch.Generator().manual_seed(seed)
+        if self.steering is not None:
+            steer = feature_steer(self.features, self.layer, cond, self.steering, pooled=self.pooled)
+        generator = torch.Generator().manual_seed(sampling.seed)
         images = self.base(
             [self.config.prompt] * len(cond),
-            steps=steps,
-            sampler=sampler,
-            guidance=guidance,
+            steps=sampling.steps,
+            sampler=sampling.sampler,
+            guidance=self.guidance(sampling),
             generator=generator,
             residuals=residuals,
             steer=steer,
             progress=progress,
         )
         return images.view(len(fmaps), samples, *images.shape[1:]).cpu()
-
-    def invert(self, images: torch.Tensor, **kwargs) -> torch.Tensor:
-        """Maps of images, then invert_maps(**kwargs)."""
-        return self.invert_maps(self.feature_maps(images), **kwargs)
 
 
 def control_residuals(controlnet, x, t, caption: dict, fmaps: torch.Tensor):

@@ -10,16 +10,6 @@ from genlens.errors import GenlensError
 METHODS = ("featinv", "featinv-pooled", "featinv-steered", "optimization", "decoder")
 
 
-class SteeredInverter:
-    """FeatInv sampled with feature steering (feature_steering.MEASURED): same call shape as the others."""
-
-    def __init__(self, inverter, steering):
-        self.inverter, self.steering = inverter, steering
-
-    def invert_maps(self, maps, **kwargs):
-        return self.inverter.invert_maps(maps, steering=self.steering, **kwargs)
-
-
 def decoders_root() -> Path:
     from genlens.shipped import weights_root
 
@@ -46,7 +36,7 @@ def load_method(name: str, classifier, layer: str, device="cpu"):
     if name in ("featinv", "featinv-pooled", "featinv-steered"):
         folder = find_inverter(classifier.spec, layer, pooled=name == "featinv-pooled")
         inverter = FeatureInverter.load(folder, device=device, classifier=classifier)
-        return SteeredInverter(inverter, MEASURED) if name == "featinv-steered" else inverter
+        return inverter.steered(MEASURED) if name == "featinv-steered" else inverter
     if name == "optimization":
         return OptimizationInverter(classifier, layer)
     if name == "decoder":

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from genlens.classifiers.classifier import Classifier
-from genlens.features import FeatureExtractor
+from genlens.inversion.protocol import Inverter, SamplingConfig
 
 
 @dataclass
@@ -23,15 +23,6 @@ class OptimizationConfig:
     jitter: int = 1  # pixels; Mahendran & Vedaldi's 4 at 224 px, scaled to 32 px
 
 
-@dataclass
-class MethodInfo:
-    """What invert_and_measure reads of a method: which classifier and layer it inverts."""
-
-    classifier: str
-    layer: str
-    pooled: bool = False
-
-
 def total_variation(x: torch.Tensor, beta: float) -> torch.Tensor:
     """(N,) mean of (dx² + dy²)^(beta/2) over the image (Mahendran & Vedaldi's TV^beta prior)."""
     dx = x[..., :-1, 1:] - x[..., :-1, :-1]
@@ -39,7 +30,7 @@ def total_variation(x: torch.Tensor, beta: float) -> torch.Tensor:
     return (dx.pow(2) + dy.pow(2) + 1e-8).pow(beta / 2).flatten(1).mean(1)
 
 
-class OptimizationInverter:
+class OptimizationInverter(Inverter):
     """Images whose features at `layer` match given maps, found by Adam on the pixels from noise.
 
     Loss per image: ||phi(x) - phi0||² / ||phi0||² + tv_weight * TV^beta(x) + alpha_weight * ||2x - 1||_alpha^alpha,
@@ -47,20 +38,13 @@ class OptimizationInverter:
     """
 
     def __init__(self, classifier: Classifier, layer: str, config: OptimizationConfig | None = None):
-        self.classifier, self.settings = classifier.eval().requires_grad_(False), config or OptimizationConfig()
-        self.config = MethodInfo(classifier.spec, layer)
-        self.features = FeatureExtractor(classifier, [layer])
+        self.settings = config or OptimizationConfig()
+        self.bind(classifier.eval().requires_grad_(False), layer)
 
-    @property
-    def device(self) -> torch.device:
-        return next(self.classifier.parameters()).device
-
-    def feature_maps(self, images: torch.Tensor) -> torch.Tensor:
-        return self.features(images.to(self.device))[self.config.layer]
-
-    def invert_maps(self, fmaps: torch.Tensor, samples: int = 1, seed: int = 0, **_) -> torch.Tensor:
-        """(N, samples, 3, S, S) images in [0, 1]; each sample starts from its own seeded noise."""
-        s, size = self.settings, self.classifier.input_size
+    def invert_maps(self, fmaps: torch.Tensor, samples: int = 1, sampling: SamplingConfig | None = None) -> torch.Tensor:
+        """(N, samples, 3, S, S) images in [0, 1]; each sample starts from its own noise (sampling.seed;
+        its steps, sampler and guidance are the diffusion methods' and do not apply)."""
+        s, size, seed = self.settings, self.classifier.input_size, (sampling or SamplingConfig()).seed
         target = fmaps.to(self.device).float().repeat_interleave(samples, 0)
         norm = target.flatten(1).pow(2).sum(1).clamp_min(1e-8)
         g = torch.Generator().manual_seed(seed)
@@ -70,7 +54,7 @@ class OptimizationInverter:
             for _ in range(s.steps):
                 dx, dy = torch.randint(-s.jitter, s.jitter + 1, (2,), generator=g).tolist()
                 shifted = torch.roll(x, shifts=(dy, dx), dims=(2, 3)) if s.jitter else x
-                fmap = self.features(shifted.clamp(0, 1), keep_graph=True)[self.config.layer]
+                fmap = self.features(shifted.clamp(0, 1), keep_graph=True)[self.layer]
                 match = (fmap - target).flatten(1).pow(2).sum(1) / norm
                 prior = s.tv_weight * total_variation(x, s.tv_beta) + s.alpha_weight * (2 * x - 1).abs().pow(
                     s.alpha
@@ -80,6 +64,3 @@ class OptimizationInverter:
                 loss.backward()
                 optimizer.step()
         return x.detach().clamp(0, 1).view(len(fmaps), samples, 3, size, size).cpu()
-
-    def invert(self, images: torch.Tensor, **kwargs) -> torch.Tensor:
-        return self.invert_maps(self.feature_maps(images), **kwargs)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import time
+from dataclasses import replace
 
 import torch
 
-from genlens.inversion.inverter import FeatureInverter
-from genlens.measure.fidelity import feature_cosine, topk_agreement
+from genlens.inversion.loop import invert_batches
+from genlens.inversion.protocol import Inverter, SamplingConfig
+from genlens.measure.inversion_fidelity import inversion_fidelity
 from genlens.progress import progress_bar
 
 STEPS = (5, 10, 20, 50)
@@ -15,45 +16,26 @@ SAMPLERS = ("ddim", "dpm")
 
 
 def sampler_study(
-    inverter: FeatureInverter,
+    inverter: Inverter,
     images: torch.Tensor,
     steps: tuple[int, ...] = STEPS,
     samplers: tuple[str, ...] = SAMPLERS,
-    seed: int = 0,
+    sampling: SamplingConfig | None = None,
     batch_size: int = 64,
 ) -> list[dict]:
-    """One row per (sampler, steps): feature cosine, top-1 agreement and seconds per image, same seeds."""
+    """One row per (sampler, steps), same seeds: the figures of measure.inversion_fidelity (one sample
+    per image) under that sampler and step count."""
+    sampling = sampling or SamplingConfig()
     maps = inverter.feature_maps(images).cpu()
-    with torch.no_grad():
-        source_logits = inverter.classifier(images.to(inverter.device)).cpu()
     rows = []
     with progress_bar() as bar:
         task = bar.add_task("sampler study", total=len(steps) * len(samplers), info="")
         for sampler in samplers:
             for n_steps in steps:
-                t0 = time.perf_counter()
-                out = torch.cat(
-                    [
-                        inverter.invert_maps(maps[i : i + batch_size], steps=n_steps, sampler=sampler, seed=seed + i)[
-                            :, 0
-                        ]
-                        for i in range(0, len(maps), batch_size)
-                    ]
-                )
-                seconds = (time.perf_counter() - t0) / len(images)
-                with torch.no_grad():
-                    logits = inverter.classifier(out.to(inverter.device)).cpu()
-                rows.append(
-                    {
-                        "sampler": sampler,
-                        "steps": n_steps,
-                        "feature_cosine": round(
-                            float(feature_cosine(maps, inverter.feature_maps(out).cpu()).mean()), 4
-                        ),
-                        "top1_agreement": round(float(topk_agreement(source_logits, logits).mean()), 4),
-                        "seconds_per_image": round(seconds, 4),
-                    }
-                )
+                config = replace(sampling, sampler=sampler, steps=n_steps)
+                outcome = invert_batches(inverter, maps, 1, config, batch_size, f"{sampler} {n_steps}", bar)
+                figures = inversion_fidelity(inverter.classifier, inverter.layer, images, outcome.samples, outcome.seconds)
+                rows.append({"sampler": sampler, "steps": n_steps, **figures})
                 bar.update(task, advance=1, info=f"{sampler} {n_steps}")
     return rows
 

@@ -30,6 +30,8 @@ class GANSettings:
     ema_rampup: float = 0.05  # the half-life grows with the images seen: at most this share of them
     w_avg_beta: float = 0.995
     task: str = "shape"
+    critic: str | None = None  # a generators' critic folder (generators.critic): its reading of the class
+    critic_weight: float = 1.0  # weight of the critic's cross-entropy with the conditioning class
 
 
 class GANState(nn.Module):
@@ -72,6 +74,7 @@ def train_gan(
     state, optimizer = accelerator.prepare(state, optimizer)
     model = accelerator.unwrap_model(state)
     device, task = accelerator.device, get_task(gan.task)
+    critic = _class_critic(gan, task, config, device)
     t0 = time.perf_counter()
     with progress_bar() as bar:
         progress = bar.add_task("train world GAN", total=settings.steps, completed=start, info="")
@@ -84,7 +87,7 @@ def train_gan(
             fake_classes = torch.randint(0, config.num_classes, (settings.batch_size,), generator=g).to(device)
 
             d_loss = discriminator_step(model, optimizer, accelerator, images, classes, z, fake_classes, gan, step)
-            g_loss, w = generator_step(model, optimizer, accelerator, z, fake_classes)
+            g_loss, w = generator_step(model, optimizer, accelerator, z, fake_classes, critic)
             with torch.no_grad():
                 _track_class_means(model.generator, w, fake_classes, gan.w_avg_beta)
                 _update_average(model, (step + 1) * settings.batch_size, settings.batch_size, gan)
@@ -138,14 +141,19 @@ def discriminator_step(model, optimizer, accelerator, images, classes, z, fake_c
     return d_loss.detach()
 
 
-def generator_step(model, optimizer, accelerator, z, fake_classes) -> tuple[torch.Tensor, torch.Tensor]:
+def generator_step(model, optimizer, accelerator, z, fake_classes, critic=None) -> tuple[torch.Tensor, torch.Tensor]:
     """One non-saturating step of the generator only (the discriminator frozen meanwhile, so that
-    the shared optimizer leaves it alone); returns the loss and the batch's w."""
+    the shared optimizer leaves it alone); returns the loss and the batch's w. With a critic
+    (module, concept, weight), its cross-entropy between its reading of that concept and the
+    conditioning class is added."""
     model.discriminator.requires_grad_(False)
     try:
         w = model.generator.mapping(z, fake_classes)
-        score = model.discriminator(model.generator.synthesis(w, clamp=False), fake_classes)
-        g_loss = F.softplus(-score).mean()
+        images = model.generator.synthesis(w, clamp=False)
+        g_loss = F.softplus(-model.discriminator(images, fake_classes)).mean()
+        if critic is not None:
+            network, concept, weight = critic
+            g_loss = g_loss + weight * F.cross_entropy(network(images)[concept], fake_classes)
         optimizer.zero_grad(set_to_none=True)
         accelerator.backward(g_loss)
         optimizer.step()
@@ -153,6 +161,20 @@ def generator_step(model, optimizer, accelerator, z, fake_classes) -> tuple[torc
     finally:
         model.discriminator.requires_grad_(True)
     return g_loss.detach(), w.detach()
+
+
+def _class_critic(gan: GANSettings, task, config: WorldGANConfig, device):
+    """(critic, concept, weight) when gan.critic names one that reads the task's classes, else None."""
+    if gan.critic is None:
+        return None
+    from genlens.errors import GenlensError
+    from genlens.generators.critic import WorldCritic
+
+    critic = WorldCritic.load(gan.critic).to(device)
+    concept = next((k for k, v in critic.config.concepts.items() if list(v) == list(config.class_names)), None)
+    if concept is None:
+        raise GenlensError(f"the critic in {gan.critic} reads no concept with the classes of task '{task.name}'")
+    return critic, concept, gan.critic_weight
 
 
 def _track_class_means(generator: StyleGenerator, w: torch.Tensor, classes: torch.Tensor, beta: float) -> None:
