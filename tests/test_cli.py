@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from genlens.cli.demo import check_demo_folder
+from genlens.cli.outputs import claim_folder
 from genlens.errors import GenlensError
 from genlens.world import get_task, to_uint8
 
@@ -99,17 +99,28 @@ def test_predict_converts_grayscale_rgba_and_size_with_a_warning(cli, tmp_path):
     assert "RGBA" in r.stderr and "64x64" in r.stderr and "L image" in r.stderr
 
 
-def test_render_refuses_to_overwrite_without_flag(cli, tmp_path):
-    cli("world", "render", "--n", "2", "--out", str(tmp_path / "w"), check=True)
-    _one_line_error(cli("world", "render", "--n", "2", "--out", str(tmp_path / "w")))
-    cli("world", "render", "--n", "3", "--out", str(tmp_path / "w"), "--overwrite", check=True)
+def test_output_folders_follow_one_policy(cli_here, tmp_path):
+    """An earlier run of the same kind is replaced; another kind's run, a file or files genlens did
+    not write only with --overwrite, and they are left as they were without it."""
+    render = lambda n, out, *more: cli_here("world", "render", "--n", str(n), "--out", str(tmp_path / out), *more)  # noqa: E731
+    assert render(2, "w")[0] == 0 and render(3, "w")[0] == 0  # the earlier render is replaced
     assert len(list((tmp_path / "w" / "images").iterdir())) == 3
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine")
+    (tmp_path / "file").write_text("x")
+    for out, says in (("mine", "did not write"), ("file", "is a file")):
+        code, _, err = render(2, out)
+        assert code == 2 and says in err and len(err.strip().splitlines()) == 1
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "mine" and (tmp_path / "file").read_text() == "x"
+    code, _, err = cli_here("permute", "--classifier", "world-cnn-shortcut", "--world", "shortcut", "--report", str(tmp_path / "w"))
+    assert code == 2 and "world render run" in err  # another kind's folder
+    assert render(2, "mine", "--overwrite")[0] == 0 and not (tmp_path / "mine" / "notes.txt").exists()
 
 
 def test_demo_writes_a_report(cli, tmp_path):
     out = json.loads(cli("demo", "--out", str(tmp_path / "d"), "--n", "100", "--json", check=True).stdout)
     html = (tmp_path / "d" / "report.html").read_text()
-    assert check_demo_folder(tmp_path / "d", overwrite=False) is None  # an earlier demo is replaced
+    assert claim_folder(tmp_path / "d", "demo", overwrite=False, clear=False) is None  # an earlier demo is replaced
     assert out["report"].endswith("report.html") and html.count("<img") >= 3
     assert {r["model"] for r in out["classifiers"]} == {"world-cnn", "world-vit", "world-cnn-shortcut", "world-cnn-planted"}
     assert len(out["results"]) == 4 and all(r["samples"] == 3 and r["n"] == 6 for r in out["results"])
@@ -186,9 +197,8 @@ def test_demo_leaves_a_folder_of_other_files_alone(cli, tmp_path):
     assert (tmp_path / "mine" / "report.html").read_text() == "<html><title>my notes</title></html>"
     (tmp_path / "file").write_text("x")
     with pytest.raises(GenlensError, match="is a file"):
-        check_demo_folder(tmp_path / "file", overwrite=False)
-    assert check_demo_folder(tmp_path / "mine", overwrite=True) is None
-    assert check_demo_folder(tmp_path / "new", overwrite=False) is None
+        claim_folder(tmp_path / "file", "demo", overwrite=False, clear=False)
+    assert claim_folder(tmp_path / "new", "demo", overwrite=False, clear=False) is None
 
 
 def test_generate_writes_images_records_and_a_grid_and_repeats_its_bytes(cli, tmp_path):
@@ -207,7 +217,9 @@ def test_generate_writes_images_records_and_a_grid_and_repeats_its_bytes(cli, tm
     assert alone.returncode == 0
     second = np.asarray(Image.open(tmp_path / "b" / records[1]["file"]), dtype=float)
     assert np.abs(np.asarray(Image.open(tmp_path / "c" / "images" / "00000.png"), dtype=float) - second).max() <= 1
-    _one_line_error(cli(*args, "--out", str(tmp_path / "a")))  # not replaced without --overwrite
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "mine.txt").write_text("mine")
+    _one_line_error(cli(*args, "--out", str(tmp_path / "d")))  # not replaced without --overwrite
 
 
 def test_generate_bad_inputs_are_one_line_errors_with_exit_2(cli, tmp_path):

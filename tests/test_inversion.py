@@ -72,7 +72,7 @@ def test_invert_cli_rejects_other_layer_and_missing_checkpoint(world_setup, cli,
     (tmp_path / "kept" / "grids").mkdir(parents=True)  # an earlier run's output, finished or not
     (tmp_path / "kept" / "results.jsonl").write_text("earlier\n")
     r = cli("invert", "--inverter", str(root / "inv"), "--world", "2", "--out", str(tmp_path / "kept"))
-    assert r.returncode == 2 and "already holds results" in r.stderr
+    assert r.returncode == 2 and "did not write" in r.stderr
     assert (tmp_path / "kept" / "results.jsonl").read_text() == "earlier\n"
 
 
@@ -171,8 +171,8 @@ def test_sampler_study_rows_and_bench_cli(world_setup, cli, tmp_path):
     result = json.loads(out.stdout)
     assert len(result["rows"]) == 8 and (tmp_path / "r" / "report.html").read_text().count("<polyline") == 2
     page = (tmp_path / "r" / "report.html").read_text()
-    again = cli("bench", "sampler", "--classifier", "x", "--layer", "layer2", "--report", str(tmp_path / "r"))
-    assert again.returncode == 2 and "already holds a report" in again.stderr and "Traceback" not in again.stderr
+    again = cli("invert", "--inverter", str(world_setup[0] / "inv"), "--world", "2", "--out", str(tmp_path / "r"))
+    assert again.returncode == 2 and "bench sampler run" in again.stderr and "Traceback" not in again.stderr
     assert (tmp_path / "r" / "report.html").read_text() == page
 
 

@@ -9,7 +9,7 @@ import typer
 from genlens.world.seeds import held_out
 from genlens.cli import options
 from genlens.cli.app import app, emit
-from genlens.cli.outputs import check_report
+from genlens.cli.outputs import claim_folder
 
 bench_app = typer.Typer(no_args_is_help=True, help="Measured studies (sampler speed and fidelity, DEPICT).")
 app.add_typer(bench_app, name="bench")
@@ -29,7 +29,7 @@ def bench_sampler(
     as_json: bool = options.Json,
 ):
     """Feature cosine, top-1 agreement and seconds per image for DDIM and DPM-Solver++ at 5-50 steps."""
-    check_report(report, overwrite)
+    claim_folder(report, "bench sampler", overwrite)
     from genlens.device import resolve_device
     from genlens.inversion.inverter import FeatureInverter
     from genlens.inversion.protocol import SamplingConfig

@@ -12,8 +12,8 @@ from genlens.classifiers.training import accuracy
 from genlens.world.seeds import EVAL_SEED
 from genlens.cli import options
 from genlens.cli.app import app, emit
+from genlens.cli.outputs import claim_folder
 from genlens.device import resolve_device
-from genlens.errors import GenlensError
 from genlens.features import list_layers
 from genlens.report.html import HtmlReport, image_grid
 from genlens.world import get_task
@@ -132,18 +132,6 @@ def _base_read_back(inverter) -> dict[str, float]:
     return json.loads(card.read_text()).get("caption_probe_accuracy", {}) if card.is_file() else {}
 
 
-def check_demo_folder(out: Path, overwrite: bool) -> None:
-    """out may be new, empty or an earlier demo's folder (replaced); anything else needs --overwrite."""
-    if overwrite or not out.exists():
-        return
-    if not out.is_dir():
-        raise GenlensError(f"{out} is a file; pass --overwrite to replace it with the demo's folder")
-    page = out / "report.html"
-    earlier_demo = page.is_file() and f"<title>{TITLE}</title>" in page.read_text(errors="replace")
-    if any(out.iterdir()) and not earlier_demo:
-        raise GenlensError(f"{out} holds files that no genlens demo wrote; pass --overwrite or another --out")
-
-
 @app.command("demo")
 def demo_command(
     out: Path = typer.Option(Path("genlens-demo"), "--out", help="Folder for report.html."),
@@ -158,7 +146,7 @@ def demo_command(
     from genlens.measure.probe_training import probe_accuracy
     from genlens.measure.probes import ConceptProbe
 
-    check_demo_folder(out, overwrite)
+    claim_folder(out, "demo", overwrite)
     dev = resolve_device(device)
     report = HtmlReport(TITLE)
     versions = installed()

@@ -10,7 +10,7 @@ from genlens.world.seeds import held_out
 from genlens.cli import options
 from genlens.cli.app import emit
 from genlens.cli.evaluate import eval_app
-from genlens.cli.outputs import check_report
+from genlens.cli.outputs import claim_folder
 from genlens.errors import GenlensError
 
 
@@ -51,7 +51,7 @@ def eval_inversion(
     if not names or n < 2 or samples < 1:
         raise GenlensError("--methods must name at least one method; --n at least 2; --samples at least 1")
     check_sampling(steps, sampler, 1.0)
-    check_report(report, overwrite)
+    claim_folder(report, "eval inversion", overwrite)
     dev = resolve_device(device)
     model = load_classifier(classifier, device=dev)
     FeatureExtractor(model, [layer])  # an unknown layer fails here, before anything loads

@@ -10,7 +10,7 @@ import typer
 
 from genlens.cli import options
 from genlens.cli.app import app, emit
-from genlens.cli.outputs import check_out
+from genlens.cli.outputs import claim_folder, mark_run
 from genlens.device import resolve_device
 from genlens.errors import GenlensError
 
@@ -58,7 +58,7 @@ def generate_command(
     if n_per_caption < 1:
         raise GenlensError(f"--n-per-caption must be at least 1, got {n_per_caption}")
     check_sampling(steps, sampler, guidance)
-    check_out(out, overwrite)
+    claim_folder(out, "generate", overwrite, clear=False)
     pipe = load_base(base, resolve_device(device))
     check_vocabulary(pipe.tokenizer, texts)
     t0 = time.perf_counter()
@@ -79,6 +79,7 @@ def generate_command(
     if out.exists() and not out.is_dir():
         out.unlink()
     publish_dir(tmp, out.resolve())
+    mark_run(out, "generate")
     emit(
         {"images": len(images), "out": str(out), "seconds": seconds},
         as_json,

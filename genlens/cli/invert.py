@@ -38,6 +38,7 @@ def invert_command(
     as_json: bool = options.Json,
 ):
     """Invert features: source | samples grids, per-image results and a summary of fidelity."""
+    from genlens.cli.outputs import claim_folder
     from genlens.generators.samplers import check_sampling
     from genlens.inversion.registry import find_inverter, shipped_inverters
 
@@ -66,8 +67,6 @@ def invert_command(
 
     if out is None:
         raise GenlensError("--out is required")
-    if any((out / name).exists() for name in ("summary.json", "results.jsonl", "grids")) and not overwrite:
-        raise GenlensError(f"{out} already holds results; pass --overwrite to replace them")
     if inverter is None:
         if classifier is None or layer is None:
             raise GenlensError("give --inverter DIR, or --classifier SPEC with --layer NAME")
@@ -82,6 +81,7 @@ def invert_command(
     inv = FeatureInverter.load(inverter, device=dev).steered(FeatureSteering(strength=steer))
     if layer is not None and layer != inv.config.layer:
         raise GenlensError(f"the inverter in {inverter} was trained for layer {inv.config.layer}, not {layer}")
+    claim_folder(out, "invert", overwrite)
     records, probes, sources = None, None, None
     if world is not None:
         sample = held_out(world, seed=seed, size=inv.classifier.input_size)

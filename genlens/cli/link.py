@@ -9,7 +9,7 @@ import typer
 
 from genlens.cli import options
 from genlens.cli.app import app, emit
-from genlens.cli.outputs import check_out
+from genlens.cli.outputs import claim_folder, mark_run
 
 link_app = typer.Typer(no_args_is_help=True, help="Link a classifier's features to a generator's latent, sweep units, find counterfactuals.")
 app.add_typer(link_app, name="link")
@@ -56,7 +56,7 @@ def fit_command(
 
     if not 0 < held_out < 1:
         raise GenlensError(f"--held-out must be between 0 and 1, got {held_out}")
-    check_out(out, overwrite)
+    claim_folder(out, "link fit", overwrite, clear=False)
     dev = resolve_device(device)
     model = load_classifier(classifier, device=dev)
     layer = layer or penultimate_layer(model)
@@ -70,6 +70,7 @@ def fit_command(
     )
     card = {"kind": "link", "classifier": classifier, "layer": layer, "generator": generator, **metrics}
     link.save(out, card)
+    mark_run(out, "link fit")
     emit({**card, "out": str(out)}, as_json, _show_fit)
 
 
@@ -131,7 +132,6 @@ def units_command(
     """Sweep units of the linked features, render each sweep, and label every unit selective,
     superposed or silent from what the probes, the morphology and the classifier see change."""
     from genlens.classifiers.loader import load_classifier
-    from genlens.cli.outputs import check_report
     from genlens.device import resolve_device
     from genlens.errors import GenlensError
     from genlens.linking.generator import load_generator
@@ -141,7 +141,7 @@ def units_command(
     from genlens.linking.units import sweep_units
     from genlens.measure.probes import ConceptProbe
 
-    check_report(report, overwrite)
+    claim_folder(report, "link units", overwrite)
     linked = LinkMap.load(link)
     picked = parse_units(units, linked.config.feature_dim)
     low, high = parse_range(sweep_range)
@@ -210,7 +210,6 @@ def counterfactual_command(
 
     from genlens.classifiers.loader import load_classifier
     from genlens.world.seeds import held_out
-    from genlens.cli.outputs import check_report
     from genlens.device import resolve_device
     from genlens.errors import GenlensError
     from genlens.features import FeatureExtractor
@@ -220,7 +219,7 @@ def counterfactual_command(
     from genlens.linking.pairs import layer_features, paired_data
     from genlens.measure.probes import ConceptProbe
 
-    check_report(report, overwrite)
+    claim_folder(report, "link counterfactual", overwrite)
     linked = LinkMap.load(link)
     names = linked.config.class_names
     if target not in names:

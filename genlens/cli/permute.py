@@ -9,7 +9,7 @@ import typer
 from genlens.world.seeds import EVAL_SEED
 from genlens.cli import options
 from genlens.cli.app import app, emit
-from genlens.cli.outputs import check_report
+from genlens.cli.outputs import claim_folder
 from genlens.errors import GenlensError
 
 
@@ -48,7 +48,7 @@ def permute_command(
         raise GenlensError("give exactly one of --world TASK and --concepts CSV (with --caption-template)")
     if repeats < 1 or n < 2 or steps < 1:
         raise GenlensError("--repeats and --steps must be at least 1, --n at least 2")
-    check_report(report, overwrite)
+    claim_folder(report, "permute", overwrite)
     dev = resolve_device(device)
     model = load_classifier(classifier, device=dev)
     probes, real = None, None

@@ -8,31 +8,12 @@ import typer
 
 from genlens.cli import options
 from genlens.cli.app import app, emit
+from genlens.cli.outputs import claim_training_folder
 from genlens.errors import GenlensError
 from genlens.training.loop import TrainSettings
 
 train_app = typer.Typer(no_args_is_help=True, help="Train models (resumes from checkpoints in --out).")
 app.add_typer(train_app, name="train")
-
-
-def _check_out(out: Path, overwrite: bool) -> None:
-    """out may be new, empty or a run in progress (checkpoints/, which resumes); a finished model or
-    any other file or folder is replaced only with --overwrite, since the finished model replaces out."""
-    if overwrite and out.exists():
-        import shutil
-
-        if out.is_dir():
-            shutil.rmtree(out)
-        else:
-            out.unlink()
-    if not out.exists() or (out / "checkpoints").is_dir():
-        return
-    if not out.is_dir():
-        raise GenlensError(f"{out} is a file; pass --overwrite to replace it with a model folder")
-    if (out / "card.json").exists() or (out / "config.json").exists():
-        raise GenlensError(f"{out} already holds a model; pass --overwrite to replace it")
-    if any(out.iterdir()):
-        raise GenlensError(f"{out} is not empty and holds no training run; pass --overwrite to replace it")
 
 
 def _settings(steps, batch_size, lr, seed, device, checkpoint_every, **more) -> TrainSettings:
@@ -68,7 +49,7 @@ def train_classifier_command(
     """Train a world classifier on fresh renders of TASK."""
     from genlens.classifiers.training import train_classifier
 
-    _check_out(out, overwrite)
+    claim_training_folder(out, overwrite)
     _, card = train_classifier(
         task, arch, out, _settings(steps, batch_size, lr, seed, device, checkpoint_every), eval_n=eval_n
     )
@@ -98,7 +79,7 @@ def train_probes_command(
     renders blurred and noised at random, so that they read generated images too."""
     from genlens.measure.probe_training import train_probes
 
-    _check_out(out, overwrite)
+    claim_training_folder(out, overwrite)
     _, card = train_probes(out, _settings(steps, batch_size, lr, seed, device, checkpoint_every))
     emit(card, as_json, lambda c: print(f"probes: {c['test_accuracy']} in {c['seconds']} s -> {out}"))
 
@@ -152,7 +133,7 @@ def train_diffusion_command(
     """Train the world's text-conditioned base diffusion model on rendered scenes and their captions."""
     from genlens.generators.diffusion_training import train_diffusion
 
-    _check_out(out, overwrite)
+    claim_training_folder(out, overwrite)
     settings = _settings(steps, batch_size, lr, seed, device, checkpoint_every, weight_decay=0.0, max_grad_norm=1.0)
     _, card = train_diffusion(out, settings, size=size)
     emit(
@@ -207,7 +188,7 @@ def train_inverter_command(
     from genlens.inversion.inverter import FeatureInverter
     from genlens.inversion.training import train_inverter
 
-    _check_out(out, overwrite)
+    claim_training_folder(out, overwrite)
     model = load_classifier(classifier, random_init=random_init)
     FeatureExtractor(model, [layer])  # an unknown layer fails here, before anything loads
     pipe = load_base(base)
@@ -276,7 +257,7 @@ def train_decoder_command(
     from genlens.inversion.data import FolderImages, WorldImages
     from genlens.inversion.decoder_training import train_decoder
 
-    _check_out(out, overwrite)
+    claim_training_folder(out, overwrite)
     model = load_classifier(classifier, random_init=random_init)
     FeatureExtractor(model, [layer])
     size = model.input_size
@@ -312,7 +293,7 @@ def train_gan_command(
     from genlens.world import get_task
 
     get_task(task)
-    _check_out(out, overwrite)
+    claim_training_folder(out, overwrite)
     if r1_gamma < 0:
         raise GenlensError(f"--r1-gamma must be at least 0, got {r1_gamma}")
     settings = TrainSettings(

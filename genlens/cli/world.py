@@ -8,6 +8,7 @@ import typer
 
 from genlens.cli import options
 from genlens.cli.app import app, emit
+from genlens.cli.outputs import claim_folder, mark_run
 from genlens.world import TASKS, get_task
 from genlens.world.files import write_sample
 
@@ -27,9 +28,12 @@ def render_command(
     overwrite: bool = options.Overwrite,
     as_json: bool = options.Json,
 ):
-    """Render N images of a task; the same arguments write byte-identical files."""
+    """Render N images of a task; the same arguments write byte-identical files. An earlier render
+    in --out is replaced; any other non-empty folder only with --overwrite."""
+    claim_folder(out, "world render", overwrite, clear=False)
     sample = get_task(task).sample(n, seed=seed, split=split, size=size)
-    jsonl = write_sample(sample, out, overwrite=overwrite, masks=masks)
+    jsonl = write_sample(sample, out, overwrite=True, masks=masks)
+    mark_run(out, "world render")
     emit(
         {"out": str(out), "concepts": str(jsonl), "task": task, "n": n, "seed": seed, "size": size, "split": split},
         as_json,
