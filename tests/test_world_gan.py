@@ -101,3 +101,26 @@ def test_biggan_state_dicts_load_as_a_generator(tmp_path):
     with torch.no_grad():
         expected = (model(latents[:, :16], torch.eye(3)[[2, 2, 0, 1]], 0.5) + 1) / 2
     assert torch.allclose(images, expected, atol=1e-5)
+
+
+def test_a_critic_adds_its_reading_of_the_class_to_the_generator_loss_and_w_can_set_the_layout():
+    import copy
+
+    from accelerate import Accelerator
+
+    from genlens.generators.critic import CriticConfig, WorldCritic
+
+    torch.manual_seed(0)
+    state = GANState(WorldGANConfig(**TINY, projected_input=True))
+    z, classes = torch.randn(4, 8), torch.tensor([0, 1, 2, 3])
+    critic = WorldCritic(CriticConfig(widths=[4, 4, 4])).eval()
+    losses = {}
+    for name, extra in (("plain", None), ("critic", (critic, "shape", 1.0))):
+        s = copy.deepcopy(state)
+        optimizer = torch.optim.Adam(s.parameters(), lr=1e-3)
+        losses[name] = float(generator_step(s, optimizer, Accelerator(cpu=True), z, classes, extra)[0])
+    images = state.generator(z, classes, clamp=False)
+    expected = torch.nn.functional.cross_entropy(critic(images)["shape"], classes)
+    assert abs(losses["critic"] - losses["plain"] - float(expected)) < 1e-3
+    # with the projected input, two latents give two different 4x4 inputs
+    assert state.generator.project is not None and not torch.equal(*state.generator.project(torch.randn(2, 16)))

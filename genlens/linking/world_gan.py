@@ -31,6 +31,7 @@ class WorldGANConfig:
     channels: list[int] = field(default_factory=lambda: [128, 128, 64, 32])  # at 4, 8, 16, 32 px
     d_channels: list[int] = field(default_factory=lambda: [32, 64, 128, 128])  # at 32, 16, 8, 4 px
     mbstd_group: int = 4  # the discriminator sees the spread of groups of this many images (0: off)
+    projected_input: bool = False  # add a projection of w to the constant 4x4 input (the layout then varies with w)
 
     @property
     def num_classes(self) -> int:
@@ -140,6 +141,7 @@ class StyleGenerator(nn.Module):
         self.mapping = MappingNetwork(config)
         ch = config.channels
         self.const = nn.Parameter(torch.randn(1, ch[0], 4, 4))
+        self.project = EqualLinear(config.w_dim, ch[0] * 16) if config.projected_input else None
         self.blocks = nn.ModuleList(
             [SynthesisBlock(ch[0], ch[0], config.w_dim, first=True)]
             + [SynthesisBlock(a, b, config.w_dim) for a, b in zip(ch, ch[1:])]
@@ -150,6 +152,8 @@ class StyleGenerator(nn.Module):
         """Images for w, in [0, 1]; unclamped (clamp=False) for training, so that saturated pixels
         keep their gradient."""
         x, rgb = self.const.expand(len(w), -1, -1, -1), None
+        if self.project is not None:
+            x = x + self.project(w).view(len(w), -1, 4, 4)
         for block in self.blocks:
             x, rgb = block(x, rgb, w)
         rgb = rgb.clamp(-1, 1) if clamp else rgb
