@@ -56,10 +56,19 @@ def load_classifier(spec: str, random_init: bool = False, device: torch.device |
     """The classifier named by spec, in eval mode on device.
 
     spec is a built-in name (`world-cnn`, `world-vit`, `world-cnn-shortcut`, `world-cnn-planted`), `torchvision:NAME`,
-    `timm:NAME`, or the path of a folder written by `Classifier.save`. random_init builds
-    torchvision and timm models without pretrained weights.
+    `timm:NAME` (either with `@FILE`: the user's weights for that architecture, whatever its number
+    of classes), `python:module:factory` (the user's code builds it; classifiers.user_models), or the
+    path of a folder written by `Classifier.save`. random_init builds torchvision and timm models
+    without pretrained weights.
     """
-    if spec.startswith("torchvision:"):
+    from genlens.classifiers.user_models import from_factory, split_weights
+
+    name, weights = split_weights(spec)
+    if spec.startswith("python:"):
+        model = from_factory(spec)
+    elif weights is not None:
+        model = _with_weights(name, weights, spec)
+    elif spec.startswith("torchvision:"):
         model = _torchvision(spec.split(":", 1)[1], random_init)
     elif spec.startswith("timm:"):
         model = _timm(spec.split(":", 1)[1], random_init)
@@ -70,7 +79,7 @@ def load_classifier(spec: str, random_init: bool = False, device: torch.device |
     else:
         raise GenlensError(
             f"unknown classifier '{spec}': expected one of {', '.join(BUILTINS)}, torchvision:NAME, "
-            "timm:NAME or a saved classifier folder"
+            "timm:NAME, python:module:factory or a saved classifier folder"
         )
     return model.to(device).eval()
 
@@ -119,7 +128,7 @@ def raise_if_mismatched(net: torch.nn.Module, state: dict[str, torch.Tensor], wh
     raise GenlensError(f"{what}: {'; '.join(parts)}")
 
 
-def _torchvision(name: str, random_init: bool) -> Classifier:
+def _torchvision(name: str, random_init: bool, num_classes: int | None = None) -> Classifier:
     import torchvision
 
     try:
@@ -135,7 +144,7 @@ def _torchvision(name: str, random_init: bool) -> Classifier:
                 "download them or pass --random-init"
             )
     try:
-        net = builder(weights=weights)
+        net = builder(weights=weights, **({} if num_classes is None else {"num_classes": num_classes}))
     except Exception as e:  # a failed download surfaces as many exception types
         raise GenlensError(
             f"cannot load pretrained weights for torchvision:{name} ({type(e).__name__}); "
@@ -152,7 +161,7 @@ def _torchvision(name: str, random_init: bool) -> Classifier:
     return Classifier(net, config, f"torchvision:{name}")
 
 
-def _timm(name: str, random_init: bool) -> Classifier:
+def _timm(name: str, random_init: bool, num_classes: int | None = None) -> Classifier:
     import timm
 
     if not timm.is_model(name):
@@ -161,7 +170,7 @@ def _timm(name: str, random_init: bool) -> Classifier:
     if cut_off:
         _hub_offline()
     try:
-        net = timm.create_model(name, pretrained=not random_init)
+        net = timm.create_model(name, pretrained=not random_init, **({} if num_classes is None else {"num_classes": num_classes}))
     except Exception as e:  # hub errors, missing files, offline mode
         where = "they are not in the local cache and the hub cannot be reached" if cut_off else type(e).__name__
         raise GenlensError(
@@ -180,6 +189,22 @@ def _timm(name: str, random_init: bool) -> Classifier:
         std=list(data["std"]),
     )
     return Classifier(net, config, f"timm:{name}")
+
+
+def _with_weights(name: str, weights: Path, spec: str) -> Classifier:
+    """timm:NAME or torchvision:NAME built without pretrained weights, its head sized to the user's
+    weights, then loaded with them (every tensor must fit)."""
+    from genlens.classifiers.user_models import head_outputs, read_state
+
+    state = read_state(weights)
+    model = _timm(name[5:], True) if name.startswith("timm:") else _torchvision(name.split(":", 1)[1], True)
+    classes = head_outputs(model.net, state)
+    if classes is not None and classes != len(model.class_names):
+        model = _timm(name[5:], True, classes) if name.startswith("timm:") else _torchvision(name.split(":", 1)[1], True, classes)
+    raise_if_mismatched(model.net, state, f"weights {weights} do not fit {name}")
+    model.net.load_state_dict(state)
+    model.spec = spec
+    return model
 
 
 def _num_outputs(net: torch.nn.Module) -> int:

@@ -8,6 +8,7 @@ import typer
 
 from genlens.world.seeds import held_out
 from genlens.cli import options
+from genlens.classifiers.user_models import with_weights
 from genlens.cli.app import emit
 from genlens.cli.evaluate import eval_app
 from genlens.cli.outputs import claim_folder
@@ -17,6 +18,7 @@ from genlens.errors import GenlensError
 @eval_app.command("inversion")
 def eval_inversion(
     classifier: str = typer.Option(..., "--classifier", help="Classifier spec."),
+    weights: Path = options.Weights,
     layer: str = typer.Option(..., "--layer", help="Layer name (see `genlens layers SPEC`)."),
     methods: str = typer.Option(
         "featinv,featinv-pooled,optimization,decoder", "--methods", help="Comma-separated inversion methods."
@@ -36,6 +38,7 @@ def eval_inversion(
     as_json: bool = options.Json,
 ):
     """Measure every inversion method on the same held-out images; optionally an HTML report."""
+    classifier = with_weights(classifier, weights)
     from genlens.classifiers.loader import load_classifier
     from genlens.device import resolve_device
     from genlens.features import FeatureExtractor

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from genlens.cli import options
+from genlens.classifiers.user_models import with_weights
 from genlens.cli.app import app, emit
 from genlens.errors import GenlensError
 
@@ -15,6 +16,7 @@ from genlens.errors import GenlensError
 def invert_command(
     inverter: Path = typer.Option(None, "--inverter", help="An inverter folder."),
     classifier: str = typer.Option(None, "--classifier", help="With --layer: use the shipped inverter."),
+    weights: Path = options.Weights,
     layer: str = typer.Option(None, "--layer"),
     pooled: bool = typer.Option(False, "--pooled", help="With --classifier/--layer: the pooled inverter."),
     world: int = typer.Option(None, "--world", help="Invert N fresh held-out world images."),
@@ -38,6 +40,7 @@ def invert_command(
     as_json: bool = options.Json,
 ):
     """Invert features: source | samples grids, per-image results and a summary of fidelity."""
+    classifier = with_weights(classifier, weights) if classifier is not None else None
     from genlens.cli.outputs import claim_folder
     from genlens.generators.samplers import check_sampling
     from genlens.inversion.registry import find_inverter, shipped_inverters

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from genlens.cli import options
+from genlens.classifiers.user_models import with_weights
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import claim_folder, mark_run
 
@@ -28,6 +29,7 @@ def _show_fit(o: dict) -> None:
 @link_app.command("fit")
 def fit_command(
     classifier: str = typer.Option(..., "--classifier", help="Classifier spec (world-cnn, timm:NAME, a folder, ...)."),
+    weights: Path = options.Weights,
     generator: str = typer.Option("renderer", "--generator", help="renderer, world-gan, a generator folder or python:module:factory."),
     layer: str = typer.Option(None, "--layer", help="Layer whose (pooled) features are linked (default: the penultimate)."),
     n: int = typer.Option(5000, "--n", help="Paired samples drawn from the generator."),
@@ -44,6 +46,7 @@ def fit_command(
     """Fit the linear link from a classifier's features to a generator's latent on pairs drawn from
     the generator; report held-out latent R^2 and the cycle image -> features -> latent -> image read
     by the classifier, the concept probes and the reader."""
+    classifier = with_weights(classifier, weights)
     from genlens.classifiers.loader import load_classifier
     from genlens.device import resolve_device
     from genlens.errors import GenlensError

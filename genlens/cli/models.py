@@ -11,6 +11,7 @@ from rich.table import Table
 
 from genlens.classifiers.loader import load_classifier
 from genlens.cli import options
+from genlens.classifiers.user_models import with_weights
 from genlens.cli.app import app, emit
 from genlens.device import resolve_device
 from genlens.features import list_layers
@@ -22,11 +23,13 @@ from genlens.progress import stderr
 @app.command("layers")
 def layers_command(
     spec: str = typer.Argument(..., help="Classifier: world-cnn, world-vit, torchvision:NAME, timm:NAME or a folder."),
+    weights: Path = options.Weights,
     random_init: bool = options.RandomInit,
     device: str = options.Device,
     as_json: bool = options.Json,
 ):
     """List every layer of a classifier with its output shape (C, H, W for spatial and token maps)."""
+    spec = with_weights(spec, weights)
     classifier = load_classifier(spec, random_init=random_init, device=resolve_device(device))
     shapes = list_layers(classifier)
     result = {
@@ -49,6 +52,7 @@ def layers_command(
 @app.command("predict")
 def predict_command(
     spec: str = typer.Argument(..., help="Classifier spec."),
+    weights: Path = options.Weights,
     images: list[Path] = typer.Argument(..., help="Image files or folders of images."),
     random_init: bool = options.RandomInit,
     device: str = options.Device,
@@ -57,6 +61,7 @@ def predict_command(
     """Classify image files (converted to RGB and resized to the model's input size, with a warning).
     Unreadable files are listed under "unreadable" (one error line each) and make the exit code 2; the
     readable ones are classified all the same."""
+    spec = with_weights(spec, weights)
     classifier = load_classifier(spec, random_init=random_init, device=resolve_device(device))
     readable, loaded, unreadable = [], [], []
     for path in image_paths(images):

@@ -9,6 +9,10 @@ Seed = typer.Option(0, "--seed", help="Random seed; the same seed gives the same
 Json = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else there.")
 Overwrite = typer.Option(False, "--overwrite", help="Replace an existing output folder.")
 RandomInit = typer.Option(False, "--random-init", help="Build torchvision/timm models without pretrained weights.")
+#: The user's own weights for a timm:/torchvision: classifier (see classifiers.user_models).
+Weights = typer.Option(
+    None, "--weights", help="Your weights for a timm:NAME or torchvision:NAME classifier (.safetensors, or a .pt/.pth state dict)."
+)
 #: The rest of a shell glob after `--images a.jpg` (b.jpg c.jpg ...), so that `--images dir/*.jpg` works.
 MoreImages = typer.Argument(None, hidden=True, metavar="[MORE_IMAGES]...")
 

@@ -8,6 +8,7 @@ import typer
 
 from genlens.world.seeds import EVAL_SEED
 from genlens.cli import options
+from genlens.classifiers.user_models import with_weights
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import claim_folder
 from genlens.errors import GenlensError
@@ -16,6 +17,7 @@ from genlens.errors import GenlensError
 @app.command("permute")
 def permute_command(
     classifier: str = typer.Option(..., "--classifier", help="Classifier spec."),
+    weights: Path = options.Weights,
     world: str = typer.Option(None, "--world", help="A single-object world task: shape or shortcut."),
     n: int = typer.Option(500, "--n", help="Rows drawn from the world task."),
     concepts_csv: Path = typer.Option(None, "--concepts", help="CSV of concept columns and a label column."),
@@ -39,6 +41,7 @@ def permute_command(
     as_json: bool = options.Json,
 ):
     """Rank concepts by how much the classifier's performance drops when each is permuted across captions."""
+    classifier = with_weights(classifier, weights)
     from genlens.classifiers.loader import load_classifier
     from genlens.device import resolve_device
     from genlens.measure.probes import ConceptProbe

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from genlens.cli import options
+from genlens.classifiers.user_models import with_weights
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import claim_training_folder
 from genlens.errors import GenlensError
@@ -150,6 +151,7 @@ def train_diffusion_command(
 def train_inverter_command(
     out: Path = typer.Option(..., "--out", help="Inverter folder: controlnet/, inverter.json, card.json."),
     classifier: str = typer.Option(..., "--classifier", help="Classifier spec."),
+    weights: Path = options.Weights,
     layer: str = typer.Option(..., "--layer", help="Layer name (see `genlens layers SPEC`)."),
     pooled: bool = typer.Option(False, "--pooled", help="Condition on the pooled vector broadcast over the grid."),
     base: str = typer.Option(
@@ -181,6 +183,7 @@ def train_inverter_command(
     as_json: bool = options.Json,
 ):
     """Train a FeatInv inverter: a FeatureControlNet on a frozen base, features computed on the fly."""
+    classifier = with_weights(classifier, weights)
     from genlens.classifiers.loader import load_classifier
     from genlens.features import FeatureExtractor
     from genlens.generators.base_model import load_base
@@ -236,6 +239,7 @@ def train_inverter_command(
 def train_decoder_command(
     out: Path = typer.Option(..., "--out", help="Decoder folder: config.json, model.safetensors, card.json."),
     classifier: str = typer.Option(..., "--classifier", help="Classifier spec."),
+    weights: Path = options.Weights,
     layer: str = typer.Option(..., "--layer", help="Layer name (see `genlens layers SPEC`)."),
     data: Path = typer.Option(
         None, "--data", help="ImageFolder tree or flat folder of images; world renders if omitted."
@@ -252,6 +256,7 @@ def train_decoder_command(
     as_json: bool = options.Json,
 ):
     """Train a Dosovitskiy & Brox decoder: an up-convolutional network from a layer's map to the image."""
+    classifier = with_weights(classifier, weights)
     from genlens.classifiers.loader import load_classifier
     from genlens.features import FeatureExtractor
     from genlens.inversion.data import FolderImages, WorldImages

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Protocol, Sequence, runtime_checkable
 
 import torch
@@ -73,18 +72,9 @@ def load_generator(spec: str, device: str | torch.device = "cpu") -> LatentGener
 
 
 def _from_factory(spec: str) -> LatentGenerator:
-    parts = spec.split(":")
-    if len(parts) != 3 or not all(parts[1:]):
-        raise GenlensError(f"a python generator spec reads python:module:factory, got '{spec}'")
-    _, module_name, factory_name = parts
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as e:
-        raise GenlensError(f"cannot import generator module '{module_name}': {e}") from None
-    factory = getattr(module, factory_name, None)
-    if not callable(factory):
-        raise GenlensError(f"module '{module_name}' has no callable '{factory_name}'")
-    generator = factory()
+    from genlens.python_spec import call_factory
+
+    generator = call_factory(spec, "generator")
     if not isinstance(generator, LatentGenerator):
         raise GenlensError(
             f"{spec} returned {type(generator).__name__}, which lacks the generator protocol "

@@ -41,10 +41,15 @@ def load_observer(choice: str, classifier_spec: str, device="cpu"):
 
 @torch.no_grad()
 def observer_agreement(observer, sources: torch.Tensor, samples: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """(N,) 1 where the observer labels samples[i] as it labels sources[i] (images in [0, 1])."""
+    """(N,) 1 where the observer labels samples[i] as it labels sources[i] (images in [0, 1], resized
+    to the observer's input size)."""
+    from genlens.images import resize
+
     device = next(observer.parameters()).device
 
     def logits(x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([observer(x[i : i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)])
+        return torch.cat(
+            [observer(resize(x[i : i + batch_size], observer.input_size).to(device)).cpu() for i in range(0, len(x), batch_size)]
+        )
 
     return topk_agreement(logits(sources), logits(samples), 1)

@@ -67,8 +67,11 @@ class ConceptProbe(nn.Module):
 
     @torch.no_grad()
     def predict(self, images: torch.Tensor, batch_size: int = 256) -> dict[str, torch.Tensor]:
-        """Predicted value index per concept, in eval mode."""
+        """Predicted value index per concept, in eval mode (images resized to the probes' input size)."""
+        from genlens.images import resize
+
         self.eval()
+        images = resize(images, self.config.input_size)
         device = next(self.parameters()).device
         parts = [self(images[i : i + batch_size].to(device)) for i in range(0, len(images), batch_size)]
         return {c: torch.cat([p[c].argmax(1).cpu() for p in parts]) for c in self.concept_names}

@@ -25,8 +25,10 @@ class Reader:
 
     @torch.no_grad()
     def read(self, images: torch.Tensor) -> list[str]:
-        """The class name the reader gives each image in [0, 1]."""
-        predicted = self.classifier.eval().predict(images)
+        """The class name the reader gives each image in [0, 1] (resized to the reader's input size)."""
+        from genlens.images import resize
+
+        predicted = self.classifier.eval().predict(resize(images, self.classifier.input_size))
         return [self.classifier.class_names[int(i)] for i in predicted]
 
     def agreement(self, images: torch.Tensor, truth: list[dict[str, str]]) -> float:
