@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from genlens.linking import load_generator
@@ -21,21 +22,23 @@ def test_world_gan_latents_are_deterministic_and_truncate_to_the_class_mean():
     assert torch.equal(images, gan.synthesize(a))
 
 
-def test_each_player_step_moves_only_its_own_network_and_the_spread_sees_collapse():
+@pytest.mark.parametrize("design", [{}, {"spectral_norm": True, "loss": "hinge"}])
+def test_each_player_step_moves_only_its_own_network_and_the_spread_sees_collapse(design):
     from accelerate import Accelerator
 
     torch.manual_seed(0)
-    state = GANState(WorldGANConfig(**TINY))
+    loss = design.pop("loss", "nonsaturating")
+    state = GANState(WorldGANConfig(**TINY, **design))
     optimizer = torch.optim.Adam(state.parameters(), lr=1e-2, betas=(0.0, 0.99))
     snapshot = lambda module: [p.detach().clone() for p in module.parameters()]
     moved = lambda before, module: any(not torch.equal(a, p) for a, p in zip(before, module.parameters()))
     images, classes = torch.rand(4, 3, 32, 32), torch.tensor([0, 1, 2, 3])
     z, fake_classes = torch.randn(4, 8), torch.tensor([4, 3, 2, 1])
     g, d = snapshot(state.generator), snapshot(state.discriminator)
-    discriminator_step(state, optimizer, Accelerator(cpu=True), images, classes, z, fake_classes, GANSettings(), step=0)
+    discriminator_step(state, optimizer, Accelerator(cpu=True), images, classes, z, fake_classes, GANSettings(loss=loss), step=0)
     assert moved(d, state.discriminator) and not moved(g, state.generator)
     g, d = snapshot(state.generator), snapshot(state.discriminator)
-    generator_step(state, optimizer, Accelerator(cpu=True), z, fake_classes)
+    generator_step(state, optimizer, Accelerator(cpu=True), z, fake_classes, loss=loss)
     assert moved(g, state.generator) and not moved(d, state.discriminator)
     assert all(p.requires_grad for p in state.discriminator.parameters())
     same = torch.ones(8, 2, 4, 4)

@@ -32,6 +32,7 @@ class GANSettings:
     task: str = "shape"
     critic: str | None = None  # a generators' critic folder (generators.critic): its reading of the class
     critic_weight: float = 1.0  # weight of the critic's cross-entropy with the conditioning class
+    loss: str = "nonsaturating"  # or "hinge" (SNGAN, BigGAN)
 
 
 class GANState(nn.Module):
@@ -87,7 +88,7 @@ def train_gan(
             fake_classes = torch.randint(0, config.num_classes, (settings.batch_size,), generator=g).to(device)
 
             d_loss = discriminator_step(model, optimizer, accelerator, images, classes, z, fake_classes, gan, step)
-            g_loss, w = generator_step(model, optimizer, accelerator, z, fake_classes, critic)
+            g_loss, w = generator_step(model, optimizer, accelerator, z, fake_classes, critic, gan.loss)
             with torch.no_grad():
                 _track_class_means(model.generator, w, fake_classes, gan.w_avg_beta)
                 _update_average(model, (step + 1) * settings.batch_size, settings.batch_size, gan)
@@ -127,10 +128,14 @@ def discriminator_step(model, optimizer, accelerator, images, classes, z, fake_c
     returns its loss."""
     with torch.no_grad():
         fake = model.generator(z, fake_classes, clamp=False)
-    r1 = step % gan.r1_every == 0
+    r1 = gan.r1_gamma > 0 and step % gan.r1_every == 0
     images = images.detach().requires_grad_(r1)
     real_score = model.discriminator(images, classes)
-    d_loss = F.softplus(model.discriminator(fake, fake_classes)).mean() + F.softplus(-real_score).mean()
+    fake_score = model.discriminator(fake, fake_classes)
+    if gan.loss == "hinge":
+        d_loss = F.relu(1 + fake_score).mean() + F.relu(1 - real_score).mean()
+    else:
+        d_loss = F.softplus(fake_score).mean() + F.softplus(-real_score).mean()
     if r1:
         (grad,) = torch.autograd.grad(real_score.sum(), images, create_graph=True)
         d_loss = d_loss + gan.r1_gamma / 2 * grad.pow(2).sum((1, 2, 3)).mean() * gan.r1_every
@@ -141,7 +146,7 @@ def discriminator_step(model, optimizer, accelerator, images, classes, z, fake_c
     return d_loss.detach()
 
 
-def generator_step(model, optimizer, accelerator, z, fake_classes, critic=None) -> tuple[torch.Tensor, torch.Tensor]:
+def generator_step(model, optimizer, accelerator, z, fake_classes, critic=None, loss: str = "nonsaturating") -> tuple[torch.Tensor, torch.Tensor]:
     """One non-saturating step of the generator only (the discriminator frozen meanwhile, so that
     the shared optimizer leaves it alone); returns the loss and the batch's w. With a critic
     (module, concept, weight), its cross-entropy between its reading of that concept and the
@@ -150,7 +155,8 @@ def generator_step(model, optimizer, accelerator, z, fake_classes, critic=None) 
     try:
         w = model.generator.mapping(z, fake_classes)
         images = model.generator.synthesis(w, clamp=False)
-        g_loss = F.softplus(-model.discriminator(images, fake_classes)).mean()
+        score = model.discriminator(images, fake_classes)
+        g_loss = -score.mean() if loss == "hinge" else F.softplus(-score).mean()
         if critic is not None:
             network, concept, weight = critic
             g_loss = g_loss + weight * F.cross_entropy(network(images)[concept], fake_classes)

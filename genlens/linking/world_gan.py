@@ -32,6 +32,7 @@ class WorldGANConfig:
     d_channels: list[int] = field(default_factory=lambda: [32, 64, 128, 128])  # at 32, 16, 8, 4 px
     mbstd_group: int = 4  # the discriminator sees the spread of groups of this many images (0: off)
     projected_input: bool = False  # add a projection of w to the constant 4x4 input (the layout then varies with w)
+    spectral_norm: bool = False  # the discriminator's layers spectrally normalised (SNGAN) instead of equalised
 
     @property
     def num_classes(self) -> int:
@@ -64,7 +65,7 @@ class EqualConv2d(nn.Module):
         super().__init__()
         self.weight = nn.Parameter(torch.randn(c_out, c_in, kernel, kernel))
         self.bias = nn.Parameter(torch.zeros(c_out)) if bias else None
-        self.scale, self.padding = 1 / math.sqrt(c_in * kernel * kernel), kernel // 2
+        self.scale, self.padding, self.lr_mul = 1 / math.sqrt(c_in * kernel * kernel), kernel // 2, 1.0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.conv2d(x, self.weight * self.scale, self.bias, padding=self.padding)
@@ -189,6 +190,11 @@ class ProjectionDiscriminator(nn.Module):
         self.features = EqualLinear(ch[-1] * 16, ch[-1])
         self.score = EqualLinear(ch[-1], 1)
         self.embed = nn.Embedding(config.num_classes, ch[-1])
+        if config.spectral_norm:
+            for module in self.modules():
+                if isinstance(module, (EqualConv2d, EqualLinear)):
+                    module.scale = module.lr_mul = 1.0
+                    nn.utils.parametrizations.spectral_norm(module, "weight")
 
     def forward(self, images: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
         x = F.leaky_relu(self.from_rgb(images * 2 - 1), 0.2) * math.sqrt(2)
