@@ -91,17 +91,18 @@ def test_scores_on_known_logits():
 def test_bench_depict_with_exact_generation_tracks_the_ground_truth():
     from genlens.classifiers.loader import load_folder
     from genlens.shipped import weights_root
-    from genlens.permutation.depict6 import SceneRenderer, bench_depict
+    from genlens.permutation.depict6 import bench_depict
+    from genlens.permutation.generation import RendererGenerator
 
     predictor = load_folder(weights_root() / "depict6-concepts")
-    result = bench_depict(predictor, SceneRenderer(), tasks=30, rows=200, repeats=1, seed=0)
+    result = bench_depict(predictor, RendererGenerator(), tasks=30, rows=200, repeats=1, seed=0)
     assert result["tasks"] == 30 and result["ci95"][0] <= result["pearson"] <= result["ci95"][1]
     assert result["pearson"] > 0.85 and result["oracle_pearson"] > 0.85
     assert result["generated_images"] <= 200 * 7  # the 30 tasks share one set of generated images
     small = dict(tasks=3, rows=60, repeats=1, seed=1)
-    cached = bench_depict(predictor, SceneRenderer(), **small)
-    uncached = bench_depict(predictor, SceneRenderer(), cache=False, **small)
-    assert uncached["pearson"] == cached["pearson"] and uncached["generated_images"] == 3 * 60 * 7
+    cached = bench_depict(predictor, RendererGenerator(), **small)
+    uncached = bench_depict(predictor, RendererGenerator(), cache=False, **small)
+    assert uncached["pearson"] == cached["pearson"] and uncached["generated_images"] == 3 * cached["generated_images"]
 
 
 def test_a_ragged_concept_table_is_a_clear_error(tmp_path):

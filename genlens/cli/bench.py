@@ -85,14 +85,15 @@ def bench_depict_command(
     from genlens.shipped import weights_root
     from genlens.device import resolve_device
     from genlens.errors import GenlensError
-    from genlens.permutation.depict6 import SceneRenderer, bench_depict
+    from genlens.permutation.depict6 import bench_depict
+    from genlens.permutation.generation import RendererGenerator
 
     if tasks < 1 or rows < 10 or repeats < 1:
         raise GenlensError("--tasks and --repeats must be at least 1, --rows at least 10")
     dev = resolve_device(device)
     predictor = load_folder(weights_root() / "depict6-concepts").to(dev).eval()
     if generator == "renderer":
-        gen = SceneRenderer()
+        gen = RendererGenerator()
     else:
         from genlens.generators.base_model import load_base
         from genlens.permutation.generation import PipelineGenerator

@@ -58,7 +58,7 @@ def independent_permutation(probes, runs: Permutations, table: ConceptTable, cac
     matrix, expected, passed = {}, {}, True
     for j in concepts:
         permuted = runs.tables[j][0]
-        images = cache(permuted.captions(), [permuted.row(i) for i in range(len(table))], seeds, f"check {j}")
+        images = cache(permuted.captions(), permuted.rows(), seeds, f"check {j}")
         after = probes.predict_names(images)
         matrix[j] = {i: round(float(np.mean([a[i] != b[i] for a, b in zip(after, before)])), 4) for i in concepts}
         expected[j] = round(float(np.mean([p != o for p, o in zip(permuted.columns[j], table.columns[j])])), 4)

@@ -4,7 +4,7 @@ importances, permutation in caption space, and the oracle that permutes at the b
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +15,8 @@ from genlens.classifiers.architectures import world_cnn
 from genlens.classifiers.classifier import Classifier, ClassifierConfig
 from genlens.world.seeds import EVAL_SEED, step_seed
 from genlens.permutation.generation import GenerationCache
-from genlens.permutation.importance import SEED_STRIDE, predict
+from genlens.permutation.importance import Permutations, predict, run_permutations
+from genlens.permutation.table import ConceptTable
 from genlens.training.loop import TrainSettings, fit
 from genlens.world import get_task
 from genlens.world.captions import caption
@@ -55,18 +56,31 @@ def indicators(sample) -> torch.Tensor:
     return torch.tensor([[r["indicators"][c] for c in names] for r in sample.records], dtype=torch.float32)
 
 
-def stack_scenes(parts: list[SceneBatch]) -> SceneBatch:
-    fields = SceneBatch.__dataclass_fields__
-    return SceneBatch(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields})
+@dataclass
+class SceneTable(ConceptTable):
+    """depict6 scenes as a concept table: one yes/no column per concept (slot j of a scene is concept
+    j); a row is the scene with that presence, its caption the world's caption of it."""
 
+    scenes: SceneBatch | None = None
 
-class SceneRenderer:
-    """Exact generation for depict6 rows (each row a one-scene SceneBatch)."""
+    @classmethod
+    def of(cls, scenes: SceneBatch) -> "SceneTable":
+        names = get_task("depict6").concept_names
+        truth = get_task("depict6").indicators(scenes)
+        columns = {c: ["yes" if v else "no" for v in truth[:, j]] for j, c in enumerate(names)}
+        template = " ".join("{" + c + "}" for c in names)
+        return cls(columns, np.zeros(len(truth), int), template, scenes=scenes)
 
-    batch_size = 256
+    def _variant(self) -> SceneBatch:
+        present = np.stack([np.asarray(self.columns[c]) == "yes" for c in self.concepts], 1)
+        return replace(self.scenes, present=present)
 
-    def generate(self, captions, rows, seeds) -> torch.Tensor:
-        return render(stack_scenes(rows))[0]
+    def captions(self) -> list[str]:
+        return [caption(r, 0) for r in self._variant().records()]
+
+    def rows(self) -> list[SceneBatch]:
+        variant = self._variant()
+        return [variant[i : i + 1] for i in range(len(self))]
 
 
 def bench_depict(
@@ -82,7 +96,9 @@ def bench_depict(
     """Pearson correlation between caption-space importances and the standardised coefficients of
     `tasks` bottleneck tasks y = w . c(x), w ~ U[0, 1]^6, averaged over tasks, with a bootstrap
     interval over tasks; also the oracle that permutes the predicted concepts of the real images
-    directly, as often as DEPICT permutes each concept.
+    directly, as often as DEPICT permutes each concept. The permuted tables and their images come
+    from run_permutations, as in `genlens permute`; each task reads the shared predictor's concepts
+    through its own linear bottleneck.
 
     With cache (the default) the tasks share one set of generated images (they permute the same
     table); without, each task generates its own, which is what the cache saves."""
@@ -94,57 +110,28 @@ def bench_depict(
     weights = rng.uniform(0, 1, (tasks, 6))
     scenes = depict6.scenes(np.random.default_rng([seed, 1]), rows, "test")
     truth = depict6.indicators(scenes)  # (rows, 6) 0/1
-    real = render(scenes)[0]
-    seeds = [SEED_STRIDE * seed + i for i in range(rows)]
-    generated = 0
+    table = SceneTable.of(scenes)
+    c_real = torch.sigmoid(predict(predictor, render(scenes)[0])).numpy()
+    caches = []
 
-    def generated_concepts(cache_for) -> tuple[np.ndarray, dict]:
-        """Concept predictions on images of the unpermuted and of every permuted table."""
+    def permutations() -> Permutations:
+        caches.append(GenerationCache(generator))
+        return run_permutations(predictor, table, caches[-1], repeats, seed)
 
-        def concepts_of(present: np.ndarray) -> np.ndarray:
-            nonlocal generated
-            variant = replace(scenes, present=present)
-            captions = [caption(r, 0) for r in variant.records()]
-            store = cache_for()
-            before = store.generated
-            images = store(captions, [variant[i : i + 1] for i in range(rows)], seeds)
-            generated += store.generated - before
-            return torch.sigmoid(predict(predictor, images)).numpy()
-
-        base = concepts_of(scenes.present)
-        permuted = {
-            (j, r): concepts_of(_permuted_presence(scenes.present, truth, j, np.random.default_rng([seed, 2, j, r])))
-            for j in range(6)
-            for r in range(repeats)
-        }
-        return base, permuted
-
-    c_real = torch.sigmoid(predict(predictor, real)).numpy()
-    if cache:
-        shared = GenerationCache(generator)
-        c_base, c_perm = generated_concepts(lambda: shared)
+    runs = permutations() if cache else None
     thresholds = [Depict6Task(weights=tuple(w)).threshold for w in weights]
     pearsons, oracle = [], []
     for k, w in enumerate(weights):
         y = (truth @ w > thresholds[k]).astype(int)
         if len(np.unique(y)) < 2:
             continue
-        if not cache:  # every task generates its own images, as without a cache
-            c_base, c_perm = generated_concepts(lambda: GenerationCache(generator))
-        base = roc_auc_score(y, c_base @ w)
-        drops = [np.mean([base - roc_auc_score(y, c_perm[(j, r)] @ w) for r in range(repeats)]) for j in range(6)]
+        task_runs = runs if cache else permutations()
+        concepts_of = lambda logits: torch.sigmoid(logits).numpy() @ w  # noqa: E731
+        base = roc_auc_score(y, concepts_of(task_runs.baseline_logits))
+        drops = [np.mean([base - roc_auc_score(y, concepts_of(lg)) for lg in task_runs.logits[c]]) for c in table.concepts]
         gt = w * c_real.std(0)
         pearsons.append(np.corrcoef(drops, gt)[0, 1])
-        base_real = roc_auc_score(y, c_real @ w)
-        oracle_drops = []
-        for j in range(6):  # as many permutations as DEPICT's, so that the two differ only in where they permute
-            drop = []
-            for r in range(repeats):
-                shuffled = c_real.copy()
-                shuffled[:, j] = np.random.default_rng([seed, 3, k, j, r]).permutation(shuffled[:, j])
-                drop.append(base_real - roc_auc_score(y, shuffled @ w))
-            oracle_drops.append(np.mean(drop))
-        oracle.append(np.corrcoef(oracle_drops, gt)[0, 1])
+        oracle.append(np.corrcoef(_oracle_drops(c_real, y, w, repeats, [seed, 3, k]), gt)[0, 1])
     pearsons, oracle = np.asarray(pearsons), np.asarray(oracle)
     boot = np.random.default_rng([seed, 4]).choice(pearsons, (bootstrap, len(pearsons))).mean(1)
     return {
@@ -155,13 +142,23 @@ def bench_depict(
         "ci95": [round(float(v), 4) for v in np.nanpercentile(boot, [2.5, 97.5])],
         "oracle_pearson": round(float(np.nanmean(oracle)), 4),
         "cache": cache,
-        "generated_images": generated,
+        "generated_images": sum(c.generated for c in caches),
         "seconds": round(time.perf_counter() - t0, 1),
     }
 
 
-def _permuted_presence(present: np.ndarray, truth: np.ndarray, j: int, rng: np.random.Generator) -> np.ndarray:
-    """Presence with concept j's column shuffled across rows (slot j of a depict6 scene is concept j)."""
-    out = present.copy()
-    out[:, j] = truth[rng.permutation(len(truth)), j].astype(bool)
-    return out
+def _oracle_drops(c_real: np.ndarray, y: np.ndarray, w: np.ndarray, repeats: int, seed: list[int]) -> list[float]:
+    """Each concept's AUROC drop when the real images' predicted concept is shuffled at the
+    bottleneck itself, as many times as DEPICT permutes it."""
+    from sklearn.metrics import roc_auc_score
+
+    base = roc_auc_score(y, c_real @ w)
+    drops = []
+    for j in range(c_real.shape[1]):
+        drop = []
+        for r in range(repeats):
+            shuffled = c_real.copy()
+            shuffled[:, j] = np.random.default_rng([*seed, j, r]).permutation(shuffled[:, j])
+            drop.append(base - roc_auc_score(y, shuffled @ w))
+        drops.append(float(np.mean(drop)))
+    return drops

@@ -21,15 +21,26 @@ class PipelineGenerator:
 
 
 class RendererGenerator:
-    """The world renderer as a generator: each caption's row rendered exactly (DEPICT's ideal generator)."""
+    """The world renderer as a generator: each caption's row rendered exactly (DEPICT's ideal generator
+    and its upper bound). A row is a dict of probe-concept values (placement and rotation from its
+    seed) or a one-scene SceneBatch (the depict6 protocol's rows)."""
 
     def __init__(self, size: int = 32, batch_size: int = 256):
-        from genlens.permutation.world_table import WorldRenderer
+        self.size, self.batch_size = size, batch_size
 
-        self.renderer, self.batch_size = WorldRenderer(size), batch_size
+    def generate(self, captions: list[str], rows: list, seeds: list[int]) -> torch.Tensor:
+        import numpy as np
 
-    def generate(self, captions: list[str], rows: list[dict], seeds: list[int]) -> torch.Tensor:
-        return self.renderer.generate_rows(rows, seeds)
+        from genlens.permutation.world_table import scenes_from_rows
+        from genlens.world.renderer import render
+        from genlens.world.scenes import SceneBatch
+
+        if rows and isinstance(rows[0], SceneBatch):
+            fields = SceneBatch.__dataclass_fields__
+            scenes = SceneBatch(**{f: np.concatenate([getattr(r, f) for r in rows]) for f in fields})
+        else:
+            scenes = scenes_from_rows(rows, seeds)
+        return render(scenes, self.size)[0]
 
 
 class GenerationCache:

@@ -36,7 +36,7 @@ def predict(classifier, images: torch.Tensor, batch_size: int = 256) -> torch.Te
 def run_permutations(classifier, table: ConceptTable, cache, repeats: int, seed: int) -> Permutations:
     """Generate the unpermuted table and `repeats` permutations of each concept; classify them all."""
     table.check_permutable()
-    rows = [table.row(i) for i in range(len(table))]
+    rows = table.rows()
     seeds = [SEED_STRIDE * seed + i for i in range(len(table))]
     baseline = cache(table.captions(), rows, seeds, "generate baseline")
     result = Permutations(baseline, predict(classifier, baseline), {}, {})
@@ -45,7 +45,7 @@ def run_permutations(classifier, table: ConceptTable, cache, repeats: int, seed:
         for r in range(repeats):
             permuted = table.permuted(concept, np.random.default_rng([seed, j, r]))
             images = cache(
-                permuted.captions(), [permuted.row(i) for i in range(len(table))], seeds, f"permute {concept}"
+                permuted.captions(), permuted.rows(), seeds, f"permute {concept}"
             )
             result.logits[concept].append(predict(classifier, images))
             result.tables[concept].append(permuted)

@@ -69,6 +69,10 @@ class ConceptTable:
     def row(self, i: int) -> dict[str, str]:
         return {c: v[i] for c, v in self.columns.items()}
 
+    def rows(self) -> list:
+        """What a generator is given beside each caption: here each row's concept values."""
+        return [self.row(i) for i in range(len(self))]
+
     def captions(self) -> list[str]:
         """One caption per row."""
         shown = {c: [self.words.get(c, {}).get(v, v) for v in self.columns[c]] for c in self.concepts}

@@ -1,12 +1,10 @@
-"""World data as a concept table, and the world's own renderer as an oracle text-to-image generator."""
+"""World data as a concept table, and the scenes behind its rows (what the renderer generator draws)."""
 
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from genlens.world import concepts, get_task
-from genlens.world.renderer import render
 from genlens.world.scenes import BIN_CENTRES, SINGLE_JITTER, SceneBatch
 
 #: The world's single-object caption (the first of its templates), over the probe concepts.
@@ -45,16 +43,3 @@ def scenes_from_rows(rows: list[dict[str, str]], seeds: list[int]) -> SceneBatch
         xy=xy,
         rotation=rotation,
     )
-
-
-class WorldRenderer:
-    """A perfect text-to-image generator for world tables: it renders the row behind each caption.
-
-    Used as DEPICT's upper bound (generation that is exactly faithful) and in tests.
-    """
-
-    def __init__(self, size: int = 32):
-        self.size = size
-
-    def generate_rows(self, rows: list[dict[str, str]], seeds: list[int]) -> torch.Tensor:
-        return render(scenes_from_rows(rows, seeds), self.size)[0]
