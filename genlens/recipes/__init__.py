@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from genlens.recipes.inverters import DecoderRecipe, InverterRecipe
-from genlens.recipes.models import BaseRecipe, ClassifierRecipe, ConceptPredictorRecipe, GANRecipe, ProbesRecipe
+from genlens.recipes.models import BaseRecipe, ClassifierRecipe, GANRecipe, TrainerRecipe
 from genlens.recipes.recipe import Recipe
 from genlens.training.loop import TrainSettings
 
@@ -67,9 +67,12 @@ RECIPES: dict[str, Recipe] = {
         "shape", "world-cnn", TrainSettings(steps=1500, batch_size=128, lr=2e-3, seed=21), planted=True
     ),
     # Through blur and noise (measure.perturbations.Augmentation): 2,500 steps where clean renders took 1,500.
-    "probes": ProbesRecipe(TrainSettings(steps=2500, batch_size=128, lr=2e-3, seed=4)),
-    "depict6-concepts": ConceptPredictorRecipe(
-        TrainSettings(steps=300, batch_size=64, lr=2e-3, warmup=20, seed=13)
+    "probes": TrainerRecipe(
+        "genlens.measure.probe_training:train_probes", TrainSettings(steps=2500, batch_size=128, lr=2e-3, seed=4)
+    ),
+    "depict6-concepts": TrainerRecipe(
+        "genlens.permutation.depict6:train_concept_predictor",
+        TrainSettings(steps=300, batch_size=64, lr=2e-3, warmup=20, seed=13),
     ),
     "base-diffusion": BaseRecipe(BASE_SETTINGS),
     # Style-based, class-conditional (linking.world_gan); a constant rate, as GANs are trained.
@@ -116,6 +119,6 @@ def train_one(name: str, out: Path, root: Path, device: str) -> dict:
 
 
 __all__ = [
-    "GROUPS", "RECIPES", "BaseRecipe", "ClassifierRecipe", "ConceptPredictorRecipe", "DecoderRecipe",
-    "GANRecipe", "InverterRecipe", "ProbesRecipe", "Recipe", "train_defaults", "train_one",
+    "GROUPS", "RECIPES", "BaseRecipe", "ClassifierRecipe", "DecoderRecipe", "GANRecipe", "InverterRecipe",
+    "Recipe", "TrainerRecipe", "train_defaults", "train_one",
 ]

@@ -35,32 +35,19 @@ class ClassifierRecipe(Recipe):
 
 
 @dataclass
-class ProbesRecipe(Recipe):
-    """The concept probes, trained through blur and noise."""
+class TrainerRecipe(Recipe):
+    """A model whose trainer, `trainer(out, settings) -> (model, card)`, is named by its import path
+    ("package.module:function"): the concept probes and DEPICT's concept predictor."""
 
+    trainer: str
     settings: TrainSettings
     group: str = "probes"
 
     def train(self, out: Path, root: Path, device: str, facts: dict) -> dict:
-        from genlens.measure.probe_training import train_probes
+        import importlib
 
-        model, card = train_probes(out, self.settings_on(device))
-        card.update(facts)
-        model.save(out, card, dtype=torch.float16)
-        return card
-
-
-@dataclass
-class ConceptPredictorRecipe(Recipe):
-    """DEPICT's shared concept predictor of the depict6 bottleneck tasks."""
-
-    settings: TrainSettings
-    group: str = "probes"
-
-    def train(self, out: Path, root: Path, device: str, facts: dict) -> dict:
-        from genlens.permutation.depict6 import train_concept_predictor
-
-        model, card = train_concept_predictor(out, self.settings_on(device))
+        module, name = self.trainer.split(":")
+        model, card = getattr(importlib.import_module(module), name)(out, self.settings_on(device))
         card.update(facts)
         model.save(out, card, dtype=torch.float16)
         return card
