@@ -179,15 +179,27 @@ def test_permute_bad_inputs_are_one_line_errors_with_exit_2(cli, tmp_path):
     _one_line_error(permute(rows, generator=str(tmp_path / "nosuchdir")))  # neither a folder nor a hub id
 
 
-def test_demo_sentence_does_not_blame_the_layer_for_what_the_base_cannot_draw():
-    from genlens.cli.demo import _keeps_sentence
+def test_demo_sentences_say_what_the_figures_show_about_the_layer():
+    from PIL import Image
+
+    from genlens.report.inversion_reading import classifier_figures_caveat, mark_columns, retention_sentence
 
     retention = {"shape": 0.3, "color": 0.2, "position": 1.0}
-    plain = _keeps_sentence(retention)
-    assert plain == "This layer keeps position and discards shape, color."
-    aware = _keeps_sentence(retention, {"shape": 0.26, "color": 0.99, "position": 0.98})
-    assert aware.startswith("This layer keeps position and discards color.")
-    assert "draws shape poorly (caption read-back 0.26)" in aware
+    plain = retention_sentence(retention)
+    assert plain.startswith("The samples carry position, so this layer's map holds it.")
+    assert "do not recover shape, color" in plain and "does not show that the layer lacks it" in plain
+    assert "discard" not in plain  # a concept an inverter misses is not thereby missing from the layer
+    aware = retention_sentence(retention, {"shape": 0.26, "color": 0.99, "position": 0.98})
+    assert "do not recover color:" in aware and "draws shape poorly (caption read-back 0.26)" in aware
+    # the pooled layer's weaker position is never a verdict against the spatial layer's
+    pooled = retention_sentence({"position": 0.15, "shape": 0.63})
+    assert "position" not in pooled.split("They do not recover")[0]
+    caveat = classifier_figures_caveat(
+        {"feature_cosine": 0.997, "top1_agreement": 1.0, "concept_retention": {"shape": 0.4}, "observer": "world-vit", "observer_agreement": 0.5}
+    )
+    assert "0.997" in caveat and "shape in 0.40" in caveat and "world-vit agrees with the source's class in 0.50" in caveat
+    marked = mark_columns(Image.new("RGB", (40, 30), "white"), 4)
+    assert marked.size == (40, 48) and marked.getpixel((2, 2)) != (255, 255, 255)
 
 
 def test_demo_leaves_a_folder_of_other_files_alone(cli, tmp_path):

@@ -13,6 +13,7 @@ from genlens.world.seeds import EVAL_SEED
 from genlens.cli import options
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import claim_folder
+from genlens.report.inversion_reading import classifier_figures_caveat, mark_columns, read_back, retention_sentence
 from genlens.device import resolve_device
 from genlens.features import list_layers
 from genlens.report.html import HtmlReport, image_grid
@@ -63,7 +64,10 @@ def _inversion_section(report: HtmlReport, out: Path, seed: int, device, n: int 
         )
         summaries.append(summary)
         report.heading(f"{entry['classifier']} {entry['layer']}{' (pooled)' if entry['pooled'] else ''}", 3)
-        report.image(_rows_image(out / name, n), "each row: source, then samples whose features match it")
+        report.image(
+            mark_columns(_rows_image(out / name, n), samples + 1),
+            "each row: the source (first column, marked), then samples whose features match it",
+        )
         report.table(
             ["metric", "value"],
             [
@@ -77,9 +81,10 @@ def _inversion_section(report: HtmlReport, out: Path, seed: int, device, n: int 
                 f"observer_agreement: how often {summary['observer']}, a classifier of another architecture, "
                 "labels a sample as it labels the source."
             )
+        report.paragraph(classifier_figures_caveat(summary))
         if summary["concept_retention"]:
             report.table(["concept retained", "share"], [[c, v] for c, v in summary["concept_retention"].items()])
-            report.paragraph(_keeps_sentence(summary["concept_retention"], _base_read_back(inverter)))
+            report.paragraph(retention_sentence(summary["concept_retention"], _base_read_back(inverter)))
     return summaries
 
 
@@ -96,40 +101,11 @@ def _rows_image(folder: Path, n: int):
     return canvas
 
 
-def _keeps_sentence(retention: dict[str, float], drawn: dict[str, float] | None = None) -> str:
-    """What the layer keeps (retained >= 0.9) and discards (< 0.6). A concept that the base model itself
-    draws from a caption less than 90% of the time (drawn: its caption read-back) is not called
-    discarded: a low share then shows the base's limit, not the layer's."""
-    drawn = drawn or {}
-    kept = [c for c, v in retention.items() if v >= 0.9]
-    low = [c for c, v in retention.items() if v < 0.6]
-    undrawn = [c for c in low if drawn.get(c, 1.0) < 0.9]
-    lost = [c for c in low if c not in undrawn]
-    sentence = f"This layer keeps {_names(kept) or 'no concept reliably'}" + (
-        f" and discards {_names(lost)}." if lost else "."
-    )
-    if undrawn:
-        figures = ", ".join(f"{drawn[c]:.2f}" for c in undrawn)
-        sentence += (
-            f" The base model draws {_names(undrawn)} poorly (caption read-back {figures}), so the low share of "
-            f"{_names(undrawn)} here does not show whether the layer keeps it."
-        )
-    return sentence
-
-
-def _names(concepts: list[str]) -> str:
-    return ", ".join(c.replace("_", " ") for c in concepts)
-
-
 def _base_read_back(inverter) -> dict[str, float]:
     """The inverter's base model's caption read-back per concept, from its card ({} when unknown)."""
-    import json
-
-
     from genlens.shipped import base_location
 
-    card = Path(base_location(inverter.config.base)) / "card.json"
-    return json.loads(card.read_text()).get("caption_probe_accuracy", {}) if card.is_file() else {}
+    return read_back(Path(base_location(inverter.config.base)) / "card.json")
 
 
 @app.command("demo")
