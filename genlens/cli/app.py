@@ -23,7 +23,7 @@ app = typer.Typer(
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
     threads: int = typer.Option(
-        None, "--threads", help="CPU threads for torch (default: GENLENS_THREADS, OMP_NUM_THREADS, else the idle cores)."
+        None, "--threads", help="CPU threads for torch (default: GENLENS_THREADS, OMP_NUM_THREADS, else the idle cores).", min=1, max=1024
     ),
 ):
     """genlens: generative lenses on image classifiers."""

@@ -8,6 +8,7 @@ import typer
 
 from genlens.world.seeds import held_out
 from genlens.cli import options
+from genlens.cli.options import MAX_COUNT
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import claim_folder
 
@@ -21,7 +22,7 @@ def bench_sampler(
     layer: str = typer.Option(..., "--layer"),
     pooled: bool = typer.Option(False, "--pooled", help="The pooled inverter."),
     inverter: Path = typer.Option(None, "--inverter", help="An inverter folder instead of the shipped one."),
-    n: int = typer.Option(64, "--n", help="Held-out world images."),
+    n: int = typer.Option(64, "--n", help="Held-out world images.", min=0, max=MAX_COUNT),
     report: Path = typer.Option(None, "--report", help="Folder for report.html with the quality-time plot."),
     seed: int = options.Seed,
     device: str = options.Device,
@@ -68,13 +69,13 @@ def bench_sampler(
 
 @bench_app.command("depict")
 def bench_depict_command(
-    tasks: int = typer.Option(100, "--tasks", help="Bottleneck tasks with weights drawn from U[0,1]^6."),
-    rows: int = typer.Option(400, "--rows", help="depict6 scenes permuted and generated."),
-    repeats: int = typer.Option(3, "--repeats", help="Permutations per concept."),
+    tasks: int = typer.Option(100, "--tasks", help="Bottleneck tasks with weights drawn from U[0,1]^6.", min=0, max=MAX_COUNT),
+    rows: int = typer.Option(400, "--rows", help="depict6 scenes permuted and generated.", min=0, max=MAX_COUNT),
+    repeats: int = typer.Option(3, "--repeats", help="Permutations per concept.", min=0, max=MAX_COUNT),
     generator: str = typer.Option(
         "world", "--generator", help="'world' (shipped model), 'renderer' (exact renders), a folder or hub id."
     ),
-    steps: int = typer.Option(20, "--steps", help="Sampling steps of the generator."),
+    steps: int = typer.Option(20, "--steps", help="Sampling steps of the generator.", min=0, max=MAX_COUNT),
     no_cache: bool = typer.Option(False, "--no-cache", help="Each task generates its own images (for timing)."),
     seed: int = options.Seed,
     device: str = options.Device,

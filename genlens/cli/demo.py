@@ -11,6 +11,7 @@ from genlens.classifiers.loader import BUILTINS, load_classifier
 from genlens.classifiers.training import accuracy
 from genlens.world.seeds import EVAL_SEED
 from genlens.cli import options
+from genlens.cli.options import MAX_COUNT, MAX_SEED
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import claim_folder
 from genlens.report.inversion_reading import classifier_figures_caveat, mark_columns, read_back, retention_sentence
@@ -111,8 +112,8 @@ def _base_read_back(inverter) -> dict[str, float]:
 @app.command("demo")
 def demo_command(
     out: Path = typer.Option(Path("genlens-demo"), "--out", help="Folder for report.html."),
-    n: int = typer.Option(500, "--n", help="Fresh test images per evaluation."),
-    seed: int = typer.Option(EVAL_SEED, "--seed", help="Render seed of the test images."),
+    n: int = typer.Option(500, "--n", help="Fresh test images per evaluation.", min=0, max=MAX_COUNT),
+    seed: int = typer.Option(EVAL_SEED, "--seed", help="Render seed of the test images.", min=0, max=MAX_SEED),
     device: str = options.Device,
     overwrite: bool = options.Overwrite,
     as_json: bool = options.Json,

@@ -10,6 +10,7 @@ from genlens.classifiers.loader import load_classifier
 from genlens.classifiers.training import accuracy
 from genlens.world.seeds import EVAL_SEED
 from genlens.cli import options
+from genlens.cli.options import MAX_COUNT, MAX_SCALE, MAX_SEED
 from genlens.cli.app import app, emit
 from genlens.device import resolve_device
 from genlens.errors import GenlensError
@@ -23,8 +24,8 @@ app.add_typer(eval_app, name="eval")
 def eval_classifier(
     spec: str = typer.Argument(..., help="Classifier spec."),
     task: str = typer.Option("shape", "--task", help=f"One of: {', '.join(TASKS)}."),
-    n: int = typer.Option(1000, "--n", help="Number of test images."),
-    seed: int = typer.Option(EVAL_SEED, "--seed", help="Render seed of the test images."),
+    n: int = typer.Option(1000, "--n", help="Number of test images.", min=0, max=MAX_COUNT),
+    seed: int = typer.Option(EVAL_SEED, "--seed", help="Render seed of the test images.", min=0, max=MAX_SEED),
     random_init: bool = options.RandomInit,
     device: str = options.Device,
     as_json: bool = options.Json,
@@ -41,11 +42,11 @@ def eval_classifier(
 
 @eval_app.command("probes")
 def eval_probes(
-    n: int = typer.Option(1000, "--n", help="Number of test images."),
-    seed: int = typer.Option(EVAL_SEED, "--seed", help="Render seed of the test images."),
+    n: int = typer.Option(1000, "--n", help="Number of test images.", min=0, max=MAX_COUNT),
+    seed: int = typer.Option(EVAL_SEED, "--seed", help="Render seed of the test images.", min=0, max=MAX_SEED),
     probes: Path = typer.Option(None, "--probes", help="A probes folder; the shipped probes by default."),
-    blur: float = typer.Option(0.0, "--blur", help="Gaussian blur of the renders first, sigma in pixels."),
-    noise: float = typer.Option(0.0, "--noise", help="Gaussian pixel noise of the renders first, sd (images in [0, 1])."),
+    blur: float = typer.Option(0.0, "--blur", help="Gaussian blur of the renders first, sigma in pixels.", min=0.0, max=MAX_SCALE),
+    noise: float = typer.Option(0.0, "--noise", help="Gaussian pixel noise of the renders first, sd (images in [0, 1]).", min=0.0, max=MAX_SCALE),
     device: str = options.Device,
     as_json: bool = options.Json,
 ):
@@ -66,10 +67,10 @@ def eval_probes(
 @eval_app.command("diffusion")
 def eval_diffusion(
     base: str = typer.Option("world", "--base", help="'world' (shipped) or a pipeline folder."),
-    n: int = typer.Option(256, "--n", help="Held-out captions, one image each."),
-    steps: int = typer.Option(20, "--steps"),
+    n: int = typer.Option(256, "--n", help="Held-out captions, one image each.", min=0, max=MAX_COUNT),
+    steps: int = typer.Option(20, "--steps", min=0, max=MAX_COUNT),
     sampler: str = typer.Option("dpm", "--sampler"),
-    guidance: float = typer.Option(1.0, "--guidance"),
+    guidance: float = typer.Option(1.0, "--guidance", min=0.0, max=MAX_SCALE),
     probes: Path = typer.Option(None, "--probes", help="A probes folder; the shipped probes by default."),
     reader: str = typer.Option(
         "world-vit", "--reader", help="Independent reader: a classifier naming one concept's values, or none."
@@ -129,7 +130,7 @@ def _show_gan(o: dict) -> None:
 @eval_app.command("gan")
 def eval_gan_command(
     gan: str = typer.Option("world-gan", "--gan", help="world-gan (shipped) or a GAN folder."),
-    n: int = typer.Option(1000, "--n", help="Samples per truncation."),
+    n: int = typer.Option(1000, "--n", help="Samples per truncation.", min=0, max=MAX_COUNT),
     seed: int = options.Seed,
     device: str = options.Device,
     as_json: bool = options.Json,

@@ -8,6 +8,7 @@ import typer
 
 from genlens.world.seeds import held_out
 from genlens.cli import options
+from genlens.cli.options import MAX_COUNT
 from genlens.classifiers.user_models import with_weights
 from genlens.cli.app import emit
 from genlens.cli.evaluate import eval_app
@@ -23,10 +24,10 @@ def eval_inversion(
     methods: str = typer.Option(
         "featinv,featinv-pooled,optimization,decoder", "--methods", help="Comma-separated inversion methods."
     ),
-    n: int = typer.Option(256, "--n", help="Held-out world images (ignored with --images)."),
+    n: int = typer.Option(256, "--n", help="Held-out world images (ignored with --images).", min=0, max=MAX_COUNT),
     images: list[Path] = typer.Option(None, "--images", help="Image files or folders instead of world renders."),
-    samples: int = typer.Option(1, "--samples", help="Samples per image."),
-    steps: int = typer.Option(20, "--steps"),
+    samples: int = typer.Option(1, "--samples", help="Samples per image.", min=0, max=MAX_COUNT),
+    steps: int = typer.Option(20, "--steps", min=0, max=MAX_COUNT),
     sampler: str = typer.Option("dpm", "--sampler", help="dpm (DPM-Solver++) or ddim."),
     observer: str = typer.Option(
         "auto", "--observer", help="Classifier that reads sources and samples independently (auto, none or a spec)."

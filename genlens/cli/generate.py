@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from genlens.cli import options
+from genlens.cli.options import MAX_COUNT, MAX_SCALE
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import claim_folder, mark_run
 from genlens.device import resolve_device
@@ -34,11 +35,11 @@ def read_captions(captions: list[str] | None, captions_file: Path | None) -> lis
 def generate_command(
     caption: list[str] = typer.Option(None, "--caption", help="A caption; repeat for several."),
     captions_file: Path = typer.Option(None, "--captions", help="A text file, one caption per line."),
-    n_per_caption: int = typer.Option(1, "--n-per-caption", help="Images per caption."),
+    n_per_caption: int = typer.Option(1, "--n-per-caption", help="Images per caption.", min=0, max=MAX_COUNT),
     base: str = typer.Option("world", "--base", help="'world' (shipped) or a pipeline folder or hub id."),
-    steps: int = typer.Option(20, "--steps", help="Sampling steps."),
+    steps: int = typer.Option(20, "--steps", help="Sampling steps.", min=0, max=MAX_COUNT),
     sampler: str = typer.Option("dpm", "--sampler", help="dpm (DPM-Solver++) or ddim."),
-    guidance: float = typer.Option(1.0, "--guidance", help="Classifier-free guidance scale (1: off)."),
+    guidance: float = typer.Option(1.0, "--guidance", help="Classifier-free guidance scale (1: off).", min=0.0, max=MAX_SCALE),
     seed: int = options.Seed,
     out: Path = typer.Option(..., "--out", help="Output folder: images/, generated.jsonl, grid.png."),
     overwrite: bool = options.Overwrite,

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from genlens.cli import options
+from genlens.cli.options import MAX_COUNT, MAX_SCALE
 from genlens.classifiers.user_models import with_weights
 from genlens.cli.app import app, emit
 from genlens.errors import GenlensError
@@ -19,15 +20,15 @@ def invert_command(
     weights: Path = options.Weights,
     layer: str = typer.Option(None, "--layer"),
     pooled: bool = typer.Option(False, "--pooled", help="With --classifier/--layer: the pooled inverter."),
-    world: int = typer.Option(None, "--world", help="Invert N fresh held-out world images."),
+    world: int = typer.Option(None, "--world", help="Invert N fresh held-out world images.", min=0, max=MAX_COUNT),
     images: list[Path] = typer.Option(None, "--images", help="Image files or folders (a shell glob works)."),
     more_images: list[Path] = options.MoreImages,
-    samples: int = typer.Option(1, "--samples", help="Samples per image."),
-    steps: int = typer.Option(20, "--steps"),
+    samples: int = typer.Option(1, "--samples", help="Samples per image.", min=0, max=MAX_COUNT),
+    steps: int = typer.Option(20, "--steps", min=0, max=MAX_COUNT),
     sampler: str = typer.Option("dpm", "--sampler", help="dpm (DPM-Solver++) or ddim."),
-    guidance: float = typer.Option(1.75, "--guidance", help="Classifier-free guidance scale (FeatInv: 1.75)."),
+    guidance: float = typer.Option(1.75, "--guidance", help="Classifier-free guidance scale (FeatInv: 1.75).", min=0.0, max=MAX_SCALE),
     steer: float = typer.Option(
-        0.0, "--steer", help="Feature steering strength (0: off, FeatInv's sampler; 0.005 as in BENCHMARKS.md)."
+        0.0, "--steer", help="Feature steering strength (0: off, FeatInv's sampler; 0.005 as in BENCHMARKS.md).", min=0.0, max=MAX_SCALE
     ),
     observer: str = typer.Option(
         "auto", "--observer", help="Classifier that reads sources and samples independently (auto, none or a spec)."

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from genlens.cli import options
+from genlens.cli.options import MAX_COUNT, MAX_SCALE
 from genlens.classifiers.user_models import with_weights
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import claim_folder, mark_run
@@ -32,8 +33,8 @@ def fit_command(
     weights: Path = options.Weights,
     generator: str = typer.Option("renderer", "--generator", help="renderer, world-gan, a generator folder or python:module:factory."),
     layer: str = typer.Option(None, "--layer", help="Layer whose (pooled) features are linked (default: the penultimate)."),
-    n: int = typer.Option(5000, "--n", help="Paired samples drawn from the generator."),
-    held_out: float = typer.Option(0.2, "--held-out", help="Share of the pairs held out for R^2 and the cycle."),
+    n: int = typer.Option(5000, "--n", help="Paired samples drawn from the generator.", min=0, max=MAX_COUNT),
+    held_out: float = typer.Option(0.2, "--held-out", help="Share of the pairs held out for R^2 and the cycle.", min=0.0, max=MAX_SCALE),
     keep_all: bool = typer.Option(False, "--keep-all", help="Keep pairs the classifier labels with another class."),
     faithful: bool = typer.Option(False, "--faithful", help="The paper's settings: OLS, truncation 0.7."),
     reader: str = typer.Option("world-vit", "--reader", help="Independent reader beside the probes, or none."),
@@ -119,12 +120,12 @@ def _show_units(o: dict) -> None:
 def units_command(
     link: Path = typer.Option(..., "--link", help="A link folder from `genlens link fit`."),
     units: str = typer.Option("all", "--units", help="all, or indices like 0,3,10-20."),
-    steps: int = typer.Option(7, "--steps", help="Points along each sweep."),
+    steps: int = typer.Option(7, "--steps", help="Points along each sweep.", min=0, max=MAX_COUNT),
     sweep_range: str = typer.Option("5,95", "--range", help="Percentiles of the population the sweep spans."),
     mode: str = typer.Option("both", "--mode", help="replace, conditional or both."),
-    sources: int = typer.Option(50, "--sources", help="Sources each unit is swept on."),
-    population: int = typer.Option(1000, "--population", help="Generator samples the ranges and correlations come from."),
-    null: int = typer.Option(32, "--null", help="Random directions of matched norm (the null)."),
+    sources: int = typer.Option(50, "--sources", help="Sources each unit is swept on.", min=0, max=MAX_COUNT),
+    population: int = typer.Option(1000, "--population", help="Generator samples the ranges and correlations come from.", min=0, max=MAX_COUNT),
+    null: int = typer.Option(32, "--null", help="Random directions of matched norm (the null).", min=0, max=MAX_COUNT),
     faithful: bool = typer.Option(False, "--faithful", help="The paper's sweep: min-max range, 3 steps, replace."),
     report: Path = typer.Option(None, "--report", help="Folder for report.html and units.json."),
     overwrite: bool = options.Overwrite,
@@ -195,11 +196,11 @@ def _show_counterfactual(o: dict) -> None:
 def counterfactual_command(
     link: Path = typer.Option(..., "--link", help="A link folder from `genlens link fit`."),
     target: str = typer.Option(..., "--target", help="The class the counterfactual must reach."),
-    world: int = typer.Option(None, "--world", help="Draw N held-out world renders as sources."),
+    world: int = typer.Option(None, "--world", help="Draw N held-out world renders as sources.", min=0, max=MAX_COUNT),
     source: str = typer.Option(None, "--source", help="With --world: only renders of this class."),
     image: list[Path] = typer.Option(None, "--image", help="An image file as a source (repeatable)."),
-    steps: int = typer.Option(500, "--steps", help="Most optimisation steps."),
-    l1: float = typer.Option(0.0, "--l1", help="Sparsity: soft threshold per step as a share of the largest gradient."),
+    steps: int = typer.Option(500, "--steps", help="Most optimisation steps.", min=0, max=MAX_COUNT),
+    l1: float = typer.Option(0.0, "--l1", help="Sparsity: soft threshold per step as a share of the largest gradient.", min=0.0, max=MAX_SCALE),
     faithful: bool = typer.Option(False, "--faithful", help="The paper's optimisation."),
     report: Path = typer.Option(None, "--report", help="Folder for report.html and counterfactual.json."),
     overwrite: bool = options.Overwrite,

@@ -5,7 +5,11 @@ from __future__ import annotations
 import typer
 
 Device = typer.Option("auto", "--device", help="auto, cpu or cuda.")
-Seed = typer.Option(0, "--seed", help="Random seed; the same seed gives the same result.")
+#: Bounds every numeric option is checked against (a usage error, exit 2, beyond them): counts and
+#: steps, seeds (what torch and numpy generators take), and rates, weights and scales.
+MAX_COUNT, MAX_SEED, MAX_SCALE = 10_000_000, 2**32 - 1, 1e6
+
+Seed = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Random seed; the same seed gives the same result.")
 Json = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else there.")
 Overwrite = typer.Option(False, "--overwrite", help="Replace an existing output folder.")
 RandomInit = typer.Option(False, "--random-init", help="Build torchvision/timm models without pretrained weights.")

@@ -8,6 +8,7 @@ import typer
 
 from genlens.world.seeds import EVAL_SEED
 from genlens.cli import options
+from genlens.cli.options import MAX_COUNT
 from genlens.classifiers.user_models import with_weights
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import claim_folder
@@ -19,7 +20,7 @@ def permute_command(
     classifier: str = typer.Option(..., "--classifier", help="Classifier spec."),
     weights: Path = options.Weights,
     world: str = typer.Option(None, "--world", help="A single-object world task: shape or shortcut."),
-    n: int = typer.Option(500, "--n", help="Rows drawn from the world task."),
+    n: int = typer.Option(500, "--n", help="Rows drawn from the world task.", min=0, max=MAX_COUNT),
     concepts_csv: Path = typer.Option(None, "--concepts", help="CSV of concept columns and a label column."),
     caption_template: str = typer.Option(None, "--caption-template", help='e.g. "a {size} {color} {shape}".'),
     images_dir: Path = typer.Option(None, "--images-dir", help="The CSV rows' real images (column 'image')."),
@@ -27,10 +28,10 @@ def permute_command(
     generator: str = typer.Option(
         "world", "--generator", help="'world' (shipped model), 'renderer' (exact world renders), a folder or hub id."
     ),
-    repeats: int = typer.Option(5, "--repeats", help="Permutations per concept."),
+    repeats: int = typer.Option(5, "--repeats", help="Permutations per concept.", min=0, max=MAX_COUNT),
     metric: str = typer.Option("auto", "--metric", help="auto (AUROC for 2 classes, else accuracy) or a scorer."),
-    steps: int = typer.Option(20, "--steps", help="Sampling steps of the generator."),
-    pool: int = typer.Option(None, "--pool", help="Images per distinct caption (reuse across rows)."),
+    steps: int = typer.Option(20, "--steps", help="Sampling steps of the generator.", min=0, max=MAX_COUNT),
+    pool: int = typer.Option(None, "--pool", help="Images per distinct caption (reuse across rows).", min=0, max=MAX_COUNT),
     reader: str = typer.Option(
         "world-vit", "--reader", help="Independent reader of one concept beside the probes (a classifier), or none."
     ),

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from genlens.cli import options
+from genlens.cli.options import MAX_COUNT, MAX_SCALE
 from genlens.classifiers.user_models import with_weights
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import claim_training_folder
@@ -37,11 +38,11 @@ def train_classifier_command(
     out: Path = typer.Option(..., "--out", help="Folder for config.json, model.safetensors, card.json."),
     task: str = typer.Option("shape", "--task", help="shape, shortcut or depict6."),
     arch: str = typer.Option("world-cnn", "--arch", help="world-cnn or world-vit."),
-    steps: int = typer.Option(1500, "--steps"),
-    batch_size: int = typer.Option(128, "--batch-size"),
-    lr: float = typer.Option(2e-3, "--lr"),
-    checkpoint_every: int = typer.Option(250, "--checkpoint-every"),
-    eval_n: int = typer.Option(2000, "--eval-n", help="Test renders for the card's accuracy."),
+    steps: int = typer.Option(1500, "--steps", min=0, max=MAX_COUNT),
+    batch_size: int = typer.Option(128, "--batch-size", min=0, max=MAX_COUNT),
+    lr: float = typer.Option(2e-3, "--lr", min=0.0, max=MAX_SCALE),
+    checkpoint_every: int = typer.Option(250, "--checkpoint-every", min=0, max=MAX_COUNT),
+    eval_n: int = typer.Option(2000, "--eval-n", help="Test renders for the card's accuracy.", min=0, max=MAX_COUNT),
     seed: int = options.Seed,
     device: str = options.Device,
     overwrite: bool = options.Overwrite,
@@ -67,10 +68,10 @@ def train_classifier_command(
 @train_app.command("probes")
 def train_probes_command(
     out: Path = typer.Option(..., "--out"),
-    steps: int = typer.Option(2500, "--steps"),
-    batch_size: int = typer.Option(128, "--batch-size"),
-    lr: float = typer.Option(2e-3, "--lr"),
-    checkpoint_every: int = typer.Option(250, "--checkpoint-every"),
+    steps: int = typer.Option(2500, "--steps", min=0, max=MAX_COUNT),
+    batch_size: int = typer.Option(128, "--batch-size", min=0, max=MAX_COUNT),
+    lr: float = typer.Option(2e-3, "--lr", min=0.0, max=MAX_SCALE),
+    checkpoint_every: int = typer.Option(250, "--checkpoint-every", min=0, max=MAX_COUNT),
     seed: int = options.Seed,
     device: str = options.Device,
     overwrite: bool = options.Overwrite,
@@ -121,11 +122,11 @@ def _card_line(name: str, card: dict) -> str:
 @train_app.command("diffusion")
 def train_diffusion_command(
     out: Path = typer.Option(..., "--out", help="Pipeline folder (diffusers layout) + card.json."),
-    steps: int = typer.Option(30000, "--steps"),
-    batch_size: int = typer.Option(64, "--batch-size"),
-    lr: float = typer.Option(3e-4, "--lr"),
-    size: int = typer.Option(32, "--size", help="Image side in pixels."),
-    checkpoint_every: int = typer.Option(500, "--checkpoint-every"),
+    steps: int = typer.Option(30000, "--steps", min=0, max=MAX_COUNT),
+    batch_size: int = typer.Option(64, "--batch-size", min=0, max=MAX_COUNT),
+    lr: float = typer.Option(3e-4, "--lr", min=0.0, max=MAX_SCALE),
+    size: int = typer.Option(32, "--size", help="Image side in pixels.", min=0, max=MAX_COUNT),
+    checkpoint_every: int = typer.Option(500, "--checkpoint-every", min=0, max=MAX_COUNT),
     seed: int = options.Seed,
     device: str = options.Device,
     overwrite: bool = options.Overwrite,
@@ -160,16 +161,16 @@ def train_inverter_command(
     data: Path = typer.Option(
         None, "--data", help="ImageFolder tree or flat folder of images; world renders if omitted."
     ),
-    resolution: int = typer.Option(None, "--resolution", help="Training image side for --data (default: the base's)."),
-    steps: int = typer.Option(20000, "--steps"),
-    batch_size: int = typer.Option(64, "--batch-size"),
-    grad_accum: int = typer.Option(1, "--grad-accum"),
-    lr: float = typer.Option(1e-4, "--lr"),
-    checkpoint_every: int = typer.Option(500, "--checkpoint-every"),
+    resolution: int = typer.Option(None, "--resolution", help="Training image side for --data (default: the base's).", min=0, max=MAX_COUNT),
+    steps: int = typer.Option(20000, "--steps", min=0, max=MAX_COUNT),
+    batch_size: int = typer.Option(64, "--batch-size", min=0, max=MAX_COUNT),
+    grad_accum: int = typer.Option(1, "--grad-accum", min=0, max=MAX_COUNT),
+    lr: float = typer.Option(1e-4, "--lr", min=0.0, max=MAX_SCALE),
+    checkpoint_every: int = typer.Option(500, "--checkpoint-every", min=0, max=MAX_COUNT),
     feature_weight: float = typer.Option(
         None,
         "--feature-weight",
-        help="Weight of the feature-matching term (1 on a pixel-space base, 0 on a latent one; 0 = FeatInv's loss).",
+        help="Weight of the feature-matching term (1 on a pixel-space base, 0 on a latent one; 0 = FeatInv's loss).", min=0.0, max=MAX_SCALE
     ),
     init: Path = typer.Option(
         None,
@@ -244,11 +245,11 @@ def train_decoder_command(
     data: Path = typer.Option(
         None, "--data", help="ImageFolder tree or flat folder of images; world renders if omitted."
     ),
-    steps: int = typer.Option(1000, "--steps"),
-    batch_size: int = typer.Option(64, "--batch-size"),
-    lr: float = typer.Option(2e-3, "--lr"),
-    feature_weight: float = typer.Option(1.0, "--feature-weight", help="Weight of the feature loss."),
-    checkpoint_every: int = typer.Option(250, "--checkpoint-every"),
+    steps: int = typer.Option(1000, "--steps", min=0, max=MAX_COUNT),
+    batch_size: int = typer.Option(64, "--batch-size", min=0, max=MAX_COUNT),
+    lr: float = typer.Option(2e-3, "--lr", min=0.0, max=MAX_SCALE),
+    feature_weight: float = typer.Option(1.0, "--feature-weight", help="Weight of the feature loss.", min=0.0, max=MAX_SCALE),
+    checkpoint_every: int = typer.Option(250, "--checkpoint-every", min=0, max=MAX_COUNT),
     random_init: bool = options.RandomInit,
     seed: int = options.Seed,
     device: str = options.Device,
@@ -280,14 +281,14 @@ def train_decoder_command(
 def train_gan_command(
     out: Path = typer.Option(..., "--out", help="Folder for config.json, model.safetensors, card.json."),
     task: str = typer.Option("shape", "--task", help="The world task whose labels condition the GAN."),
-    steps: int = typer.Option(4000, "--steps"),
-    batch_size: int = typer.Option(32, "--batch-size"),
-    lr: float = typer.Option(2e-3, "--lr"),
-    r1_gamma: float = typer.Option(0.05, "--r1-gamma", help="R1 penalty on real images (lazy, every 16 steps)."),
+    steps: int = typer.Option(4000, "--steps", min=0, max=MAX_COUNT),
+    batch_size: int = typer.Option(32, "--batch-size", min=0, max=MAX_COUNT),
+    lr: float = typer.Option(2e-3, "--lr", min=0.0, max=MAX_SCALE),
+    r1_gamma: float = typer.Option(0.05, "--r1-gamma", help="R1 penalty on real images (lazy, every 16 steps).", min=0.0, max=MAX_SCALE),
     critic: Path = typer.Option(None, "--critic", help="A generators' critic folder: the generator is also trained to make it read the class."),
-    critic_weight: float = typer.Option(1.0, "--critic-weight", help="Weight of the critic's cross-entropy with the class."),
-    checkpoint_every: int = typer.Option(250, "--checkpoint-every"),
-    eval_n: int = typer.Option(1000, "--eval-n", help="Samples per truncation for the card's figures (0: none)."),
+    critic_weight: float = typer.Option(1.0, "--critic-weight", help="Weight of the critic's cross-entropy with the class.", min=0.0, max=MAX_SCALE),
+    checkpoint_every: int = typer.Option(250, "--checkpoint-every", min=0, max=MAX_COUNT),
+    eval_n: int = typer.Option(1000, "--eval-n", help="Samples per truncation for the card's figures (0: none).", min=0, max=MAX_COUNT),
     seed: int = options.Seed,
     device: str = options.Device,
     overwrite: bool = options.Overwrite,

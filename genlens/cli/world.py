@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from genlens.cli import options
+from genlens.cli.options import MAX_COUNT
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import claim_folder, mark_run
 from genlens.world import TASKS, get_task
@@ -20,9 +21,9 @@ app.add_typer(world_app, name="world")
 def render_command(
     out: Path = typer.Option(..., "--out", help="Folder to write images/ and concepts.jsonl to."),
     task: str = typer.Option("shape", "--task", help=f"One of: {', '.join(TASKS)}."),
-    n: int = typer.Option(16, "--n", help="Number of images."),
+    n: int = typer.Option(16, "--n", help="Number of images.", min=0, max=MAX_COUNT),
     seed: int = options.Seed,
-    size: int = typer.Option(32, "--size", help="Image side in pixels."),
+    size: int = typer.Option(32, "--size", help="Image side in pixels.", min=0, max=MAX_COUNT),
     split: str = typer.Option("test", "--split", help="train or test: independent scenes (every task draws both splits alike)."),
     masks: bool = typer.Option(False, "--masks", help="Also write masks/*.png (0 background, k+1 object k)."),
     overwrite: bool = options.Overwrite,

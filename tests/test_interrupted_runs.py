@@ -1,0 +1,63 @@
+"""kill -9 at a random moment of a run, then the same command again: it resumes (training) or starts
+over (inversion) and finishes cleanly; nothing half-written is ever loaded."""
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from genlens.errors import GenlensError
+
+
+def _killed(args: list[str], ready, rng: random.Random, timeout: float = 120) -> bool:
+    """Start `genlens ARGS`, kill -9 it a random moment after ready() turns true; False if it finished first."""
+    process = subprocess.Popen([sys.executable, "-m", "genlens", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.monotonic()
+    while not ready() and process.poll() is None and time.monotonic() - t0 < timeout:
+        time.sleep(0.02)
+    time.sleep(rng.uniform(0, 0.3))
+    finished = process.poll() is not None
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return not finished
+
+
+def _run(args: list[str]) -> None:
+    result = subprocess.run([sys.executable, "-m", "genlens", *args], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_killed_gan_training_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path):
+    from genlens.linking import load_generator
+
+    rng = random.Random(7)
+    args = ["train", "gan", "--steps", "20", "--batch-size", "2", "--checkpoint-every", "5", "--eval-n", "0", "--seed", "3"]
+    _run([*args, "--out", str(tmp_path / "straight")])
+    out = tmp_path / "killed"
+    if not _killed([*args, "--out", str(out)], lambda: any((out / "checkpoints").glob("step-*")), rng):
+        pytest.skip("the run finished before it could be killed")
+    assert not (out / "model.safetensors").exists()
+    with pytest.raises(GenlensError):  # what is there is not a model a later command would load
+        load_generator(str(out))
+    _run([*args, "--out", str(out)])
+    a, b = load_file(tmp_path / "straight" / "model.safetensors"), load_file(out / "model.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_killed_inversion_starts_over_and_finishes(tmp_path):
+    rng = random.Random(11)
+    out = tmp_path / "inv"
+    args = ["invert", "--classifier", "world-cnn", "--layer", "layer2", "--world", "3", "--steps", "3", "--out", str(out), "--json"]
+    _killed(args, lambda: (out / ".genlens-run.json").exists(), rng)
+    assert not (out / "summary.json").exists() or json.loads((out / "summary.json").read_text())["n"] == 3
+    _run(args)  # an interrupted run of the same kind is replaced without --overwrite
+    assert len((out / "results.jsonl").read_text().splitlines()) == 3
+    assert json.loads((out / "summary.json").read_text())["n"] == 3
+    assert sorted(p.name for p in (out / "grids").iterdir()) == [f"{i:05d}.png" for i in range(3)]
