@@ -36,7 +36,10 @@ def train_classifier(
 ) -> tuple[Classifier, dict]:
     """Train arch on task_name, save it to out (config, weights, card) and return it with its card.
 
-    planted ties the first penultimate units to known concepts (classifiers.planted) as it learns."""
+    planted ties the first penultimate units to known concepts (classifiers.planted) as it learns.
+
+    One training run from setup to card, kept in one piece so that checkpointing and resume read in order.
+    """
     if arch not in ARCHITECTURES:
         raise GenlensError(f"unknown architecture '{arch}', expected one of {', '.join(ARCHITECTURES)}")
     task = get_task(task_name)

@@ -38,7 +38,10 @@ def eval_inversion(
     device: str = options.Device,
     as_json: bool = options.Json,
 ):
-    """Measure every inversion method on the same held-out images; optionally an HTML report."""
+    """Measure every inversion method on the same held-out images; optionally an HTML report.
+
+    Its length is its option list; the body validates, runs one library call and reports.
+    """
     classifier = with_weights(classifier, weights)
     from genlens.classifiers.loader import load_classifier
     from genlens.device import resolve_device

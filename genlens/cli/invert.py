@@ -40,34 +40,25 @@ def invert_command(
     device: str = options.Device,
     as_json: bool = options.Json,
 ):
-    """Invert features: source | samples grids, per-image results and a summary of fidelity."""
+    """Invert features: source | samples grids, per-image results and a summary of fidelity.
+
+    Its length is its option list; the body validates, runs one library call and reports.
+    """
     classifier = with_weights(classifier, weights) if classifier is not None else None
     from genlens.cli.outputs import claim_folder
     from genlens.generators.samplers import check_sampling
-    from genlens.inversion.registry import find_inverter, shipped_inverters
+    from genlens.inversion.registry import find_inverter
 
     if list_:
-        listed = shipped_inverters()
-        emit(
-            {"inverters": listed},
-            as_json,
-            lambda o: [
-                print(f"{e['classifier']}\t{e['layer']}\t{'pooled' if e['pooled'] else 'spatial'}\t{e['path']}")
-                for e in o["inverters"]
-            ],
-        )
-        return
+        return _list_shipped(as_json)
     import json
 
-    from genlens.world.seeds import held_out
     from genlens.device import resolve_device
-    from genlens.images import image_paths, load_images
     from genlens.inversion.feature_steering import FeatureSteering
     from genlens.inversion.inverter import FeatureInverter
     from genlens.inversion.protocol import SamplingConfig
     from genlens.inversion.run import invert_and_measure
     from genlens.measure.observer import load_observer
-    from genlens.measure.probes import ConceptProbe
 
     if out is None:
         raise GenlensError("--out is required")
@@ -86,13 +77,7 @@ def invert_command(
     if layer is not None and layer != inv.config.layer:
         raise GenlensError(f"the inverter in {inverter} was trained for layer {inv.config.layer}, not {layer}")
     claim_folder(out, "invert", overwrite)
-    records, probes, sources = None, None, None
-    if world is not None:
-        sample = held_out(world, seed=seed, size=inv.classifier.input_size)
-        batch, records, probes = sample.images, sample.records, ConceptProbe.load()
-    else:
-        files = image_paths(images)
-        batch, sources = load_images(files, inv.classifier.input_size), [str(f) for f in files]
+    batch, records, probes, sources = _sources(world, images, seed, inv.classifier.input_size)
     watcher = load_observer(observer, inv.config.classifier, dev)
     summary = invert_and_measure(
         inv,
@@ -107,3 +92,29 @@ def invert_command(
     )
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     emit(summary, as_json)
+
+
+def _list_shipped(as_json: bool) -> None:
+    from genlens.inversion.registry import shipped_inverters
+
+    emit(
+        {"inverters": shipped_inverters()},
+        as_json,
+        lambda o: [
+            print(f"{e['classifier']}\t{e['layer']}\t{'pooled' if e['pooled'] else 'spatial'}\t{e['path']}")
+            for e in o["inverters"]
+        ],
+    )
+
+
+def _sources(world: int | None, images: list, seed: int, size: int):
+    """(images, world records or None, probes or None, file names or None) to invert."""
+    from genlens.images import image_paths, load_images
+    from genlens.measure.probes import ConceptProbe
+    from genlens.world.seeds import held_out
+
+    if world is not None:
+        sample = held_out(world, seed=seed, size=size)
+        return sample.images, sample.records, ConceptProbe.load(), None
+    files = image_paths(images)
+    return load_images(files, size), None, None, [str(f) for f in files]

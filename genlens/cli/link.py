@@ -134,7 +134,10 @@ def units_command(
     as_json: bool = options.Json,
 ):
     """Sweep units of the linked features, render each sweep, and label every unit selective,
-    superposed or silent from what the probes, the morphology and the classifier see change."""
+    superposed or silent from what the probes, the morphology and the classifier see change.
+
+    Its length is its option list; the body validates, runs one library call and reports.
+    """
     from genlens.classifiers.loader import load_classifier
     from genlens.device import resolve_device
     from genlens.errors import GenlensError
@@ -209,7 +212,10 @@ def counterfactual_command(
     as_json: bool = options.Json,
 ):
     """Shift each source's linked features until the classifier's head prefers TARGET, render the path
-    with the generator, and report success, the units that carry the shift and what changes."""
+    with the generator, and report success, the units that carry the shift and what changes.
+
+    Its length is its option list; the body validates, runs one library call and reports.
+    """
     import torch
 
     from genlens.classifiers.loader import load_classifier

@@ -41,7 +41,10 @@ def permute_command(
     device: str = options.Device,
     as_json: bool = options.Json,
 ):
-    """Rank concepts by how much the classifier's performance drops when each is permuted across captions."""
+    """Rank concepts by how much the classifier's performance drops when each is permuted across captions.
+
+    Its length is its option list; the body validates, runs one library call and reports.
+    """
     classifier = with_weights(classifier, weights)
     from genlens.classifiers.loader import load_classifier
     from genlens.device import resolve_device

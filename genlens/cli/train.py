@@ -183,7 +183,10 @@ def train_inverter_command(
     overwrite: bool = options.Overwrite,
     as_json: bool = options.Json,
 ):
-    """Train a FeatInv inverter: a FeatureControlNet on a frozen base, features computed on the fly."""
+    """Train a FeatInv inverter: a FeatureControlNet on a frozen base, features computed on the fly.
+
+    Its length is its option list; the body validates, runs one library call and reports.
+    """
     classifier = with_weights(classifier, weights)
     from genlens.classifiers.loader import load_classifier
     from genlens.features import FeatureExtractor

@@ -76,7 +76,10 @@ def train_diffusion(
     the renders. With a critic and loss_settings.feature_weight > 0 (pixel space only), the critic's
     features of each step's predicted clean image must also match the render's (relative squared
     error weighted by the timestep's signal fraction alpha-bar), which amplifies the part of the
-    error that decides an object's shape."""
+    error that decides an object's shape.
+
+    One training run from setup to card, kept in one piece so that checkpointing and resume read in order.
+    """
     loss_settings = loss_settings or LossSettings()
     torch.manual_seed(settings.seed)
     pipe = pipeline or new_world_pipeline(sample_size=size)

@@ -49,7 +49,10 @@ def train_inverter(
     card.json) to out and return it with its card. feature_weight weighs the feature-matching term
     (default FEATURE_WEIGHT on a pixel-space base, 0 on a latent one, where it would need the VAE).
     init, a trained ControlNet for the same layer, is the starting point instead of a fresh copy of
-    the base (a second phase; it is copied, not changed)."""
+    the base (a second phase; it is copied, not changed).
+
+    One training run from setup to card, kept in one piece so that checkpointing and resume read in order.
+    """
     loss_settings = loss_settings or LossSettings()
     if feature_weight is None:
         feature_weight = FEATURE_WEIGHT if base.pixel_space else 0.0

@@ -53,7 +53,10 @@ def train_gan(
     eval_n: int = 1000,
 ) -> tuple[WorldGAN, dict]:
     """Train a world GAN (class = the task's label) and save the averaged generator to out with its
-    card, measured by evaluate_gan on eval_n samples (none when eval_n is 0)."""
+    card, measured by evaluate_gan on eval_n samples (none when eval_n is 0).
+
+    One training run from setup to card, kept in one piece so that checkpointing and resume read in order.
+    """
     gan = gan or GANSettings()
     config = config or WorldGANConfig(class_names=list(get_task(gan.task).class_names))
     accelerator = make_accelerator(settings)

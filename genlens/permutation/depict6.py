@@ -101,7 +101,10 @@ def bench_depict(
     through its own linear bottleneck.
 
     With cache (the default) the tasks share one set of generated images (they permute the same
-    table); without, each task generates its own, which is what the cache saves."""
+    table); without, each task generates its own, which is what the cache saves.
+
+    The protocol's steps (tasks, permutations, oracle) read in order; each is a call.
+    """
     from sklearn.metrics import roc_auc_score
 
     t0 = time.perf_counter()

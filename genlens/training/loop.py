@@ -139,6 +139,8 @@ def fit(
     on what, e.g. task and architecture), else GenlensError. With settings.ema_decay the model
     ends on the moving average of those parameters (diffusers' EMAModel, whose decay warms up as
     (1 + step) / (10 + step)), which checkpoints carry so that a resumed run continues it.
+
+    One training run from setup to card, kept in one piece so that checkpointing and resume read in order.
     """
     accelerator = make_accelerator(settings)
     torch.manual_seed(settings.seed)
