@@ -8,9 +8,7 @@ import itertools
 import os
 import random
 import signal
-import sys
 
-import pytest
 
 BAD = ["", "-1", "0", "nan", "abc", "1e400", "99999999999999999999", "/nonexistent/none", "{dir}", "{garbage}"]
 

@@ -80,7 +80,10 @@ def main() -> None:
         sys.exit(130)
     except Exception as e:  # click usage errors and genuine bugs
         if hasattr(e, "show") and isinstance(getattr(e, "exit_code", None), int):  # a click (or typer) usage error
-            e.show()
+            message = e.format_message() if hasattr(e, "format_message") else str(e)
+            ctx = getattr(e, "ctx", None)
+            hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            stderr.print(f"[red]error:[/] {' '.join(message.split())}{hint}", highlight=False, soft_wrap=True)
             sys.exit(e.exit_code)
         if debug:
             raise

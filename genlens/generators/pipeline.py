@@ -76,7 +76,7 @@ class WorldDiffusionPipeline(DiffusionPipeline):
 
         guidance > 1 mixes the prompt's prediction with the empty prompt's (classifier-free guidance).
         A list of generators, one per prompt, makes each image depend on its own generator only.
-        residuals(sample, t, caption, unconditional) returns a ControlNet's
+        residuals(sample, t, caption) returns a ControlNet's
         (down_block_additional_residuals, mid_block_additional_residual) for that call; None runs the
         plain text-conditioned model; caption is the UNet's caption keyword arguments
         (generators.conditioning). steer(clean, t) returns a corrected version of each step's
@@ -98,9 +98,9 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         sample = sample * scheduler.init_noise_sigma
         for t in self.progress_bar(scheduler.timesteps) if progress else scheduler.timesteps:
             x = scheduler.scale_model_input(sample, t)
-            prediction = self._predict(x, t, cond, residuals, unconditional=False)  # noise or velocity
+            prediction = self._predict(x, t, cond, residuals)  # noise or velocity
             if uncond is not None:
-                unconditional = self._predict(x, t, uncond, residuals, unconditional=True)
+                unconditional = self._predict(x, t, uncond, residuals)
                 prediction = unconditional + guidance * (prediction - unconditional)
             if steer is not None:
                 prediction = self._steered(scheduler, sample, t, prediction, steer)
@@ -120,10 +120,10 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         noise = (x - signal * clean) / noise_level
         return (signal * noise - noise_level * clean if velocity else noise).to(prediction.dtype)
 
-    def _predict(self, x, t, caption: dict, residuals, unconditional: bool) -> torch.Tensor:
+    def _predict(self, x, t, caption: dict, residuals) -> torch.Tensor:
         extra = {}
         x = with_coordinates(x, self.unet.config)
         if residuals is not None:
-            down, mid = residuals(x, t, caption, unconditional)
+            down, mid = residuals(x, t, caption)
             extra = {"down_block_additional_residuals": down, "mid_block_additional_residual": mid}
         return self.unet(x, t, **caption, **extra).sample

@@ -123,7 +123,7 @@ class FeatureInverter(Inverter):
         self.controlnet.eval()
         cond = fmaps.to(self.device).repeat_interleave(samples, 0)
 
-        def residuals(x, t, caption, unconditional):
+        def residuals(x, t, caption):
             return control_residuals(self.controlnet, x, t, caption, cond.to(x.dtype))
 
         steer = None

@@ -127,14 +127,13 @@ def fit(
     settings: TrainSettings,
     out: Path,
     description: str = "training",
-    parameters: list[torch.nn.Parameter] | None = None,
     run: dict | None = None,
 ) -> FitResult:
     """Train model for settings.steps optimiser steps, resuming from out/checkpoints if present.
 
     batch_fn(step, process_index, device) returns the batch for that step (deterministic, so that a
-    resumed run sees the same data); loss_fn(model, batch) returns the scalar loss. Only
-    `parameters` (default: all that require grad) are optimised. A run resumes only with the same
+    resumed run sees the same data); loss_fn(model, batch) returns the scalar loss. The
+    parameters that require grad are optimised. A run resumes only with the same
     settings (steps, checkpointing and device may differ) and the same `run` facts (what is trained
     on what, e.g. task and architecture), else GenlensError. With settings.ema_decay the model
     ends on the moving average of those parameters (diffusers' EMAModel, whose decay warms up as
@@ -144,7 +143,7 @@ def fit(
     """
     accelerator = make_accelerator(settings)
     torch.manual_seed(settings.seed)
-    params = parameters if parameters is not None else [p for p in model.parameters() if p.requires_grad]
+    params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
     checkpoints = Path(out) / "checkpoints"
     start, seconds_before, loss_value = 0, 0.0, float("nan")
