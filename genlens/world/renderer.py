@@ -91,4 +91,4 @@ def _render(scenes: SceneBatch, size: int, supersample: int) -> tuple[torch.Tens
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
     """(N, 3, H, W) floats in [0, 1] to (N, H, W, 3) uint8, rounding half up."""
-    return (images.permute(0, 2, 3, 1).numpy() * 255.0 + 0.5).astype(np.uint8)
+    return (images.detach().cpu().permute(0, 2, 3, 1).numpy() * 255.0 + 0.5).astype(np.uint8)
