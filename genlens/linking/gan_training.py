@@ -33,6 +33,7 @@ class GANSettings:
     critic: str | None = None  # a generators' critic folder (generators.critic): its reading of the class
     critic_weight: float = 1.0  # weight of the critic's cross-entropy with the conditioning class
     loss: str = "nonsaturating"  # or "hinge" (SNGAN, BigGAN)
+    d_lr_ratio: float = 1.0  # the discriminator's learning rate as a share of the generator's
 
 
 class GANState(nn.Module):
@@ -65,7 +66,8 @@ def train_gan(
     g_params = list(state.generator.parameters())
     d_params = list(state.discriminator.parameters())
     optimizer = torch.optim.Adam(
-        [{"params": g_params}, {"params": d_params}], lr=settings.lr, betas=(0.0, 0.99), eps=1e-8
+        [{"params": g_params}, {"params": d_params, "lr": settings.lr * gan.d_lr_ratio}],
+        lr=settings.lr, betas=(0.0, 0.99), eps=1e-8
     )
     checkpoints = Path(out) / "checkpoints"
     start, seconds_before, losses = 0, 0.0, {}
