@@ -280,3 +280,18 @@ def test_sixteen_bit_grayscale_keeps_its_range(tmp_path):
     Image.fromarray(ramp).save(path)
     image = load_image(path, 32)
     assert abs(float(image.mean()) - 0.5) < 0.01 and float(image.max()) == 1.0 and float(image.min()) == 0.0
+
+
+def test_help_shows_no_value_placeholder_on_flags(cli_here):
+    import typer.main
+
+    from genlens.cli.app import _register, app
+
+    _register()
+    command = typer.main.get_command(app)
+    paths = [[]] + [[name] for name in command.commands] + [
+        [name, sub] for name, group in command.commands.items() if hasattr(group, "commands") for sub in group.commands
+    ]
+    for path in paths:
+        code, out, err = cli_here(*path, "--help")
+        assert code == 0 and "<bool>" not in out, (path, out)

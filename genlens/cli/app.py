@@ -21,7 +21,7 @@ app = typer.Typer(
 
 @app.callback()
 def _root(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors.", metavar=""),
     threads: int = typer.Option(
         None, "--threads", help="CPU threads for torch (default: GENLENS_THREADS, OMP_NUM_THREADS, else the idle cores).", min=1, max=1024
     ),
@@ -42,6 +42,23 @@ def emit(obj: dict, as_json: bool, human=None) -> None:
         from rich.console import Console
 
         Console().print_json(json.dumps(obj))
+
+
+def _flag_help_option(cls) -> None:
+    """--help is a flag: show it without a value placeholder, like every other flag."""
+    original = cls.get_help_option
+
+    def get_help_option(self, ctx):
+        option = original(self, ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    cls.get_help_option = get_help_option
+
+
+_flag_help_option(typer.core.TyperCommand)
+_flag_help_option(typer.core.TyperGroup)
 
 
 def _register() -> None:

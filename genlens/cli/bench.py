@@ -20,7 +20,7 @@ app.add_typer(bench_app, name="bench")
 def bench_sampler(
     classifier: str = typer.Option(..., "--classifier", help="Classifier spec with a shipped inverter."),
     layer: str = typer.Option(..., "--layer"),
-    pooled: bool = typer.Option(False, "--pooled", help="The pooled inverter."),
+    pooled: bool = typer.Option(False, "--pooled", help="The pooled inverter.", metavar=""),
     inverter: Path = typer.Option(None, "--inverter", help="An inverter folder instead of the shipped one."),
     n: int = typer.Option(64, "--n", help="Held-out world images.", min=0, max=MAX_COUNT),
     report: Path = typer.Option(None, "--report", help="Folder for report.html with the quality-time plot."),
@@ -76,7 +76,7 @@ def bench_depict_command(
         "world", "--generator", help="'world' (shipped model), 'renderer' (exact renders), a folder or hub id."
     ),
     steps: int = typer.Option(20, "--steps", help="Sampling steps of the generator.", min=0, max=MAX_COUNT),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Each task generates its own images (for timing)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Each task generates its own images (for timing).", metavar=""),
     seed: int = options.Seed,
     device: str = options.Device,
     as_json: bool = options.Json,

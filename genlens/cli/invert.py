@@ -19,7 +19,7 @@ def invert_command(
     classifier: str = typer.Option(None, "--classifier", help="With --layer: use the shipped inverter."),
     weights: Path = options.Weights,
     layer: str = typer.Option(None, "--layer"),
-    pooled: bool = typer.Option(False, "--pooled", help="With --classifier/--layer: the pooled inverter."),
+    pooled: bool = typer.Option(False, "--pooled", help="With --classifier/--layer: the pooled inverter.", metavar=""),
     world: int = typer.Option(None, "--world", help="Invert N fresh held-out world images.", min=0, max=MAX_COUNT),
     images: list[Path] = typer.Option(None, "--images", help="Image files or folders (a shell glob works)."),
     more_images: list[Path] = options.MoreImages,
@@ -34,7 +34,7 @@ def invert_command(
         "auto", "--observer", help="Classifier that reads sources and samples independently (auto, none or a spec)."
     ),
     out: Path = typer.Option(None, "--out", help="Folder for grids/, results.jsonl and summary.json."),
-    list_: bool = typer.Option(False, "--list", help="List the shipped inverters and exit."),
+    list_: bool = typer.Option(False, "--list", help="List the shipped inverters and exit.", metavar=""),
     overwrite: bool = options.Overwrite,
     seed: int = options.Seed,
     device: str = options.Device,

@@ -10,9 +10,9 @@ Device = typer.Option("auto", "--device", help="auto, cpu or cuda.")
 MAX_COUNT, MAX_SEED, MAX_SCALE = 10_000_000, 2**32 - 1, 1e6
 
 Seed = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Random seed; the same seed gives the same result.")
-Json = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else there.")
-Overwrite = typer.Option(False, "--overwrite", help="Replace an existing output folder.")
-RandomInit = typer.Option(False, "--random-init", help="Build torchvision/timm models without pretrained weights.")
+Json = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else there.", metavar="")
+Overwrite = typer.Option(False, "--overwrite", help="Replace an existing output folder.", metavar="")
+RandomInit = typer.Option(False, "--random-init", help="Build torchvision/timm models without pretrained weights.", metavar="")
 #: The user's own weights for a timm:/torchvision: classifier (see classifiers.user_models).
 Weights = typer.Option(
     None, "--weights", help="Your weights for a timm:NAME or torchvision:NAME classifier (.safetensors, or a .pt/.pth state dict)."

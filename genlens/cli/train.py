@@ -154,7 +154,7 @@ def train_inverter_command(
     classifier: str = typer.Option(..., "--classifier", help="Classifier spec."),
     weights: Path = options.Weights,
     layer: str = typer.Option(..., "--layer", help="Layer name (see `genlens layers SPEC`)."),
-    pooled: bool = typer.Option(False, "--pooled", help="Condition on the pooled vector broadcast over the grid."),
+    pooled: bool = typer.Option(False, "--pooled", help="Condition on the pooled vector broadcast over the grid.", metavar=""),
     base: str = typer.Option(
         "world", "--base", help="'world' (shipped), a pipeline folder or a hub id (SD 1.x, miniSD)."
     ),

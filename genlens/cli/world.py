@@ -25,7 +25,7 @@ def render_command(
     seed: int = options.Seed,
     size: int = typer.Option(32, "--size", help="Image side in pixels.", min=0, max=MAX_COUNT),
     split: str = typer.Option("test", "--split", help="train or test: independent scenes (every task draws both splits alike)."),
-    masks: bool = typer.Option(False, "--masks", help="Also write masks/*.png (0 background, k+1 object k)."),
+    masks: bool = typer.Option(False, "--masks", help="Also write masks/*.png (0 background, k+1 object k).", metavar=""),
     overwrite: bool = options.Overwrite,
     as_json: bool = options.Json,
 ):
