@@ -130,3 +130,17 @@ def test_a_critic_adds_its_reading_of_the_class_to_the_generator_loss_and_w_can_
     assert abs(losses["critic"] - losses["plain"] - float(expected)) < 1e-3
     # with the projected input, two latents give two different 4x4 inputs
     assert state.generator.project is not None and not torch.equal(*state.generator.project(torch.randn(2, 16)))
+
+
+def test_the_discriminators_rate_is_its_own_share_of_the_generators(tmp_path):
+    from genlens.training.checkpoint import latest_checkpoint
+
+    config = WorldGANConfig(**TINY)
+    train_gan(tmp_path / "g", _settings(2), GANSettings(r1_every=2, d_lr_ratio=0.0), config, eval_n=0)
+    state = load_file(latest_checkpoint(tmp_path / "g" / "checkpoints") / "model.safetensors")
+    torch.manual_seed(5)  # the run's seed: the networks as they were built
+    initial = GANState(config).state_dict()
+    for key, value in initial.items():
+        if key.startswith("discriminator."):
+            assert torch.equal(state[key], value), key  # a rate of 0 leaves it where it started
+    assert any(not torch.equal(state[k], v) for k, v in initial.items() if k.startswith("generator."))
