@@ -60,7 +60,7 @@ def fit_command(
 
     if not 0 < held_out < 1:
         raise GenlensError(f"--held-out must be between 0 and 1, got {held_out}")
-    claim_folder(out, "link fit", overwrite, clear=False)
+    claim_folder(out, "link fit", overwrite, clear=False, model=True)
     dev = resolve_device(device)
     model = load_classifier(classifier, device=dev)
     layer = layer or penultimate_layer(model)

@@ -1,7 +1,7 @@
 """Output folders, one policy: a new or empty folder is used; a folder holding an earlier genlens run
 of the same kind is replaced; anything else (a file, another kind's run, files genlens did not write)
-only with --overwrite. The one exception is a finished trained model, which costs hours to make: it
-is replaced only with --overwrite, and a training run in progress resumes."""
+only with --overwrite. The one exception is a finished model (trained or fitted), which can cost hours
+to make: it is replaced only with --overwrite, and a training run in progress resumes."""
 
 from __future__ import annotations
 
@@ -28,11 +28,12 @@ def mark_run(folder: Path, kind: str) -> None:
     (Path(folder) / MARKER).write_text(json.dumps({"kind": kind}) + "\n")
 
 
-def claim_folder(folder: Path | None, kind: str, overwrite: bool, clear: bool = True) -> None:
+def claim_folder(folder: Path | None, kind: str, overwrite: bool, clear: bool = True, model: bool = False) -> None:
     """Check, before any work, that a `kind` run may write folder (None: nothing to check). With
     clear (commands that write into the folder in place), an earlier run's or an overwritten
     folder's contents are removed and the folder is marked at once; commands that publish a folder
-    atomically pass clear=False and call mark_run once published."""
+    atomically pass clear=False and call mark_run once published. A model (a fitted link) is the
+    exception to replacement: an earlier one is replaced only with --overwrite."""
     if folder is None:
         return
     folder = Path(folder)
@@ -40,6 +41,8 @@ def claim_folder(folder: Path | None, kind: str, overwrite: bool, clear: bool = 
         if not folder.is_dir():
             raise GenlensError(f"{folder} is a file; pass --overwrite to replace it with a folder")
         earlier = run_kind(folder)
+        if earlier == kind and model:
+            raise GenlensError(f"{folder} already holds a model ({kind}); pass --overwrite to replace it")
         if earlier is not None and earlier != kind:
             raise GenlensError(f"{folder} holds a genlens {earlier} run; pass --overwrite or another folder")
         if earlier is None and any(folder.iterdir()):
