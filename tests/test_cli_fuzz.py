@@ -94,6 +94,7 @@ def _cases(tmp):
 def test_no_option_value_makes_an_internal_error_or_a_traceback(cli_here, tmp_path, monkeypatch):
     from PIL import Image
 
+    monkeypatch.chdir(tmp_path)  # a value such as "abc" given as a folder lands here, not in the checkout
     Image.new("RGB", (32, 32), "red").save(tmp_path / "img.png")
     (tmp_path / "garbage").write_bytes(b"\x00\xffnot an image, a model or a table\n")
     (tmp_path / "adir").mkdir()
