@@ -58,7 +58,10 @@ class Task:
             raise GenlensError(f"unknown split '{split}', expected one of {', '.join(SPLITS)}")
         if n < 1:
             raise GenlensError(f"the number of images must be at least 1, got {n}")
-        scenes = self.scenes(_rng(seed, split, 0), n, split)
+        return self.from_scenes(self.scenes(_rng(seed, split, 0), n, split), size, _rng(seed, split, 1))
+
+    def from_scenes(self, scenes: SceneBatch, size: int = 32, caption_rng: np.random.Generator | None = None) -> WorldSample:
+        """Render given scenes (edited ones, say) with this task's labels, records and captions."""
         images, masks = render(scenes, size)
         records = scenes.records()
         self.annotate(records, scenes)
@@ -67,7 +70,7 @@ class Task:
             labels=torch.as_tensor(self.labels(scenes), dtype=torch.long),
             masks=masks,
             records=records,
-            captions=make_captions(records, _rng(seed, split, 1)),
+            captions=make_captions(records, caption_rng if caption_rng is not None else np.random.default_rng(0)),
             class_names=self.class_names,
             scenes=scenes,
         )
