@@ -72,6 +72,7 @@ def _register() -> None:
         link,
         models,
         permute,
+        steer,
         train,
         world,
     )

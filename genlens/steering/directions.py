@@ -4,7 +4,8 @@ Every direction is scaled so that alpha = 1 moves a map by the typical distance 
 values along it (for PCA: one standard deviation of the component), so alphas mean the same for
 every kind:
 
-- ``mean``: the difference of the two values' mean features;
+- ``mean``: the paired renders' difference, as the per-location change that explains it best
+  (least squares over each cell's cover by the object or the background);
 - ``cav``: a linear probe's weights (logistic regression, CAV-style) on per-location features;
 - ``class``: the classifier's own head, the gradient of the target class's log-probability through
   ``logits_from``;
@@ -28,6 +29,7 @@ from genlens.features import FeatureExtractor
 from genlens.steering.regions import object_masks
 from genlens.world import concepts
 from genlens.world.edits import OBJECT_CONCEPTS, check_value, with_value
+from genlens.world.renderer import render
 from genlens.world.seeds import EVAL_SEED
 from genlens.world.tasks import get_task
 
@@ -105,12 +107,12 @@ def labelled_maps(
     target_scenes = with_value(source_scenes, concept, value)
     maps, weights, images = [], [], []
     for scenes in (source_scenes, target_scenes):
-        sample = task.from_scenes(scenes, classifier.input_size)
-        m = layer_maps(classifier, layer, sample.images)
-        w = object_masks(sample.masks, tuple(m.shape[2:]))
+        sample_images, cover = render(scenes, classifier.input_size, soft_masks=True)
+        m = layer_maps(classifier, layer, sample_images)
+        w = object_masks(cover, tuple(m.shape[2:]))
         maps.append(m)
         weights.append(w if concept in OBJECT_CONCEPTS else 1 - w)
-        images.append(sample.images)
+        images.append(sample_images)
     return LabelledMaps(maps[0], maps[1], weights[0], weights[1], images[0])
 
 
@@ -128,14 +130,17 @@ def _locations(maps: torch.Tensor, weights: torch.Tensor, rng: np.random.Generat
 
 
 def _gap(data: LabelledMaps) -> torch.Tensor:
-    """(C,) difference of the values' region means."""
-    return _region_mean(data.target, data.target_weights) - _region_mean(data.source, data.source_weights)
+    """(C,) the per-location change v that best explains the paired maps' difference as w * v, w the
+    region's cover of each cell (least squares): exact where the layer is linear in the pixels."""
+    w = torch.maximum(data.source_weights, data.target_weights).unsqueeze(1)
+    return (w * (data.target - data.source)).sum((0, 2, 3)) / w.pow(2).sum().clamp_min(1e-6)
 
 
 def _scaled(unit: torch.Tensor, data: LabelledMaps) -> torch.Tensor:
-    """unit scaled by the projection of the values' mean difference onto it."""
+    """unit (its sign kept: a probe's or the head's) scaled by the size of the values' mean
+    difference along it."""
     unit = unit / unit.norm().clamp_min(1e-12)
-    return unit * float(_gap(data) @ unit)
+    return unit * abs(float(_gap(data) @ unit))
 
 
 def mean_direction(data: LabelledMaps, spatial: bool) -> torch.Tensor:
@@ -150,9 +155,9 @@ def cav_direction(data: LabelledMaps, seed: int = 0) -> torch.Tensor:
     neg = _locations(data.source, data.source_weights, rng)
     x = torch.cat([pos, neg]).double().numpy()
     y = np.r_[np.ones(len(pos)), np.zeros(len(neg))]
-    scale = x.std(0) + 1e-6
-    fit = LogisticRegression(C=1.0, max_iter=2000).fit(x / scale, y)
-    return _scaled(torch.as_tensor(fit.coef_[0] / scale, dtype=torch.float32), data)
+    # Raw features, not standardised: the L2 penalty then keeps the weights in the features' span.
+    fit = LogisticRegression(C=1.0, max_iter=2000).fit(x, y)
+    return _scaled(torch.as_tensor(fit.coef_[0], dtype=torch.float32), data)
 
 
 def class_direction(classifier, layer: str, data: LabelledMaps, value: str, spatial: bool) -> torch.Tensor:
@@ -168,7 +173,7 @@ def class_direction(classifier, layer: str, data: LabelledMaps, value: str, spat
         unit = grad.mean(0)
         gap = data.target.mean(0) - data.source.mean(0)
         unit = unit / unit.norm().clamp_min(1e-12)
-        return unit * float((gap * unit).sum())
+        return unit * abs(float((gap * unit).sum()))
     return _scaled(_region_mean(grad, data.source_weights), data)
 
 

@@ -14,7 +14,8 @@ REGION_HELP = "all, box:ROW0,COL0,ROW1,COL1 (grid cells, end exclusive), object 
 
 
 def object_masks(masks: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
-    """(N, H, W) float masks of each scene's first object at the map's grid (area-averaged)."""
+    """(N, H, W) share of each grid cell that each scene's first object covers, from bool masks or
+    (better, exact at the edges) the renderer's soft masks (N, K, S, S)."""
     first = masks[:, 0].float().unsqueeze(1)
     return F.adaptive_avg_pool2d(first, grid).squeeze(1)
 

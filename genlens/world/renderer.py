@@ -33,21 +33,22 @@ CHUNK_PIXELS = 64 * 128 * 128
 MIN_SIZE, MAX_SIZE = 8, 1024
 
 
-def render(scenes: SceneBatch, size: int = 32, supersample: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
+def render(scenes: SceneBatch, size: int = 32, supersample: int = 4, soft_masks: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Render scenes at size x size pixels.
 
     Returns images, a float tensor (N, 3, size, size) in [0, 1], anti-aliased by supersampling,
-    and masks, a bool tensor (N, K, size, size) with each object's pixels (more than half covered).
+    and masks, a bool tensor (N, K, size, size) with each object's pixels (more than half covered),
+    or with soft_masks the float share of each pixel the object covers (what its colour is mixed by).
     Scenes are rendered a chunk at a time so that the supersampled canvas stays in cache.
     """
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise GenlensError(f"image size must be {MIN_SIZE} to {MAX_SIZE} pixels, got {size}")
     chunk = max(1, CHUNK_PIXELS // (size * supersample) ** 2)
-    parts = [_render(scenes[i : i + chunk], size, supersample) for i in range(0, len(scenes), chunk)]
+    parts = [_render(scenes[i : i + chunk], size, supersample, soft_masks) for i in range(0, len(scenes), chunk)]
     return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
 
-def _render(scenes: SceneBatch, size: int, supersample: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _render(scenes: SceneBatch, size: int, supersample: int, soft_masks: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     n, k = scenes.present.shape
     s = size * supersample
     coords = (torch.arange(s, dtype=torch.float32) + 0.5) / s
@@ -86,7 +87,8 @@ def _render(scenes: SceneBatch, size: int, supersample: int) -> tuple[torch.Tens
 
     image = F.avg_pool2d(image, supersample)
     coverage = F.avg_pool2d(masks.float().flatten(0, 1)[:, None], supersample)
-    return image.clamp(0, 1), (coverage[:, 0] > 0.5).view(n, k, size, size)
+    coverage = coverage[:, 0].view(n, k, size, size)
+    return image.clamp(0, 1), coverage if soft_masks else coverage > 0.5
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
