@@ -64,6 +64,7 @@ _flag_help_option(typer.core.TyperGroup)
 def _register() -> None:
     from genlens.cli import (  # noqa: F401
         bench,
+        compose,
         demo,
         evaluate,
         evaluate_inversion,
@@ -72,6 +73,7 @@ def _register() -> None:
         link,
         models,
         permute,
+        robustness,
         steer,
         train,
         world,

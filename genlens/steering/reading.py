@@ -8,7 +8,7 @@ import torch
 from genlens.steering.sweep import Sweep
 
 
-def _names(probes, reader, images: torch.Tensor) -> list[dict[str, str]]:
+def read_concepts(probes, reader, images: torch.Tensor) -> list[dict[str, str]]:
     """One dict of readings per image: every probe concept, and "reader" if there is a reader."""
     rows = probes.predict_names(images) if probes is not None else [{} for _ in range(len(images))]
     if reader is not None:
@@ -25,7 +25,7 @@ def _share(flags) -> float:
 def resampling_noise(probes, reader, first: torch.Tensor, second: torch.Tensor) -> dict[str, float]:
     """Per concept, the share of readings that differ between two samplings of the same maps
     (N, K, 3, S, S) with other seeds: the noise floor every change is held against."""
-    a, b = _names(probes, reader, first.flatten(0, 1)), _names(probes, reader, second.flatten(0, 1))
+    a, b = read_concepts(probes, reader, first.flatten(0, 1)), read_concepts(probes, reader, second.flatten(0, 1))
     return {c: _share(x[c] != y[c] for x, y in zip(a, b)) for c in (a[0] if a else {})}
 
 
@@ -36,7 +36,7 @@ def read_sweep(sweep: Sweep, probes, reader, class_names: list[str], concept: st
     alphas = sweep.alphas
     zero = alphas.index(0.0)
     a, n, k = sweep.samples.shape[:3]
-    rows = [_names(probes, reader, sweep.samples[i].flatten(0, 1)) for i in range(a)]
+    rows = [read_concepts(probes, reader, sweep.samples[i].flatten(0, 1)) for i in range(a)]
     names = list(rows[0][0]) if rows and rows[0] else []
     changed = {c: [_share(x[c] != y[c] for x, y in zip(step, rows[zero])) for step in rows] for c in names}
     out: dict = {"alphas": alphas, "changed": changed}
