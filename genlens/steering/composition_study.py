@@ -82,7 +82,7 @@ def compose_study(
         return read_concepts(probes, reader, images)
 
     result: dict = {"classifier": inverter.classifier_spec, "layer": inverter.layer, "pairs": len(a),
-                    "settings": asdict(settings), "channels": ma.shape[1]}
+                    "settings": asdict(settings), "map_channels": ma.shape[1]}
     strips: dict[str, torch.Tensor] = {}
     own_a = invert(ma, "A alone")
     read_a = read(own_a.flatten(0, 1))
