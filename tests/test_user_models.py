@@ -71,3 +71,39 @@ def test_a_factory_network_without_its_facts_is_refused():
     user_classifier.bare = lambda: net
     with pytest.raises(GenlensError, match="class_names, input_size"):
         load_classifier("python:user_classifier:bare")
+
+
+def test_train_classifier_trains_a_timm_architecture_on_a_world_task_and_reloads_it(cli_here, tmp_path):
+    code, out, err = cli_here("train", "classifier", "--arch", "timm:test_resnet", "--steps", "2", "--batch-size", "4",
+                              "--eval-n", "8", "--out", str(tmp_path / "c"), "--json")
+    assert code == 0, err
+    assert json.loads(out)["arch"] == "timm:test_resnet"
+    model = load_classifier(str(tmp_path / "c"))
+    assert model.config.arch == "timm:test_resnet" and model.class_names == ["circle", "square", "triangle", "star", "heart"]
+    assert model.predict(torch.rand(2, 3, 32, 32)).shape == (2,)
+
+
+def test_train_classifier_on_a_users_image_folder_holds_out_a_tenth_per_class(cli_here, tmp_path):
+    from PIL import Image
+
+    from genlens.world import to_uint8
+    from genlens.world.seeds import held_out
+
+    sample = held_out(40)
+    for i, (pixels, record) in enumerate(zip(to_uint8(sample.images), sample.records)):
+        shape = record["objects"][0]["shape"]
+        if shape in ("circle", "square"):
+            (tmp_path / "data" / shape).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(pixels).save(tmp_path / "data" / shape / f"{i}.png")
+    code, out, err = cli_here("train", "classifier", "--data", str(tmp_path / "data"), "--steps", "2", "--batch-size", "4",
+                              "--out", str(tmp_path / "c"), "--json")
+    assert code == 0, err
+    card = json.loads(out)
+    assert card["data"] == str(tmp_path / "data") and card["test_n"] == 2  # one held out of each class
+    assert load_classifier(str(tmp_path / "c")).class_names == ["circle", "square"]
+    (tmp_path / "one" / "only").mkdir(parents=True)
+    Image.fromarray(to_uint8(sample.images)[0]).save(tmp_path / "one" / "only" / "a.png")
+    code, _, err = cli_here("train", "classifier", "--data", str(tmp_path / "one"), "--out", str(tmp_path / "d"))
+    assert code == 2 and "at least two class subfolders" in err
+    code, _, err = cli_here("train", "classifier", "--arch", "timm:no_such_net", "--out", str(tmp_path / "e"))
+    assert code == 2 and "timm has no model" in err and not (tmp_path / "e").exists()

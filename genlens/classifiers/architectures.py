@@ -86,3 +86,27 @@ def world_cnn(num_classes: int = 5, img_size: int = 32, **kwargs) -> nn.Module:
 
 #: Architecture name -> builder(num_classes, img_size, **kwargs).
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {"world-cnn": world_cnn, "world-vit": world_vit}
+
+
+def build_net(arch: str, num_classes: int, img_size: int = 32, **kwargs) -> nn.Module:
+    """A fresh, randomly initialised network: a world architecture, `timm:NAME` or
+    `torchvision:NAME` (no pretrained weights: a network trained here, from scratch)."""
+    from genlens.errors import GenlensError
+
+    if arch in ARCHITECTURES:
+        return ARCHITECTURES[arch](num_classes=num_classes, img_size=img_size, **kwargs)
+    if arch.startswith("timm:"):
+        import timm
+
+        if not timm.is_model(arch[5:]):
+            raise GenlensError(f"timm has no model '{arch[5:]}'")
+        return timm.create_model(arch[5:], pretrained=False, num_classes=num_classes, **kwargs)
+    if arch.startswith("torchvision:"):
+        import torchvision
+
+        try:
+            builder = torchvision.models.get_model_builder(arch.split(":", 1)[1])
+        except ValueError:
+            raise GenlensError(f"torchvision has no model '{arch.split(':', 1)[1]}'") from None
+        return builder(weights=None, num_classes=num_classes, **kwargs)
+    raise GenlensError(f"unknown architecture '{arch}': one of {', '.join(ARCHITECTURES)}, timm:NAME or torchvision:NAME")

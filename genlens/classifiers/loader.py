@@ -11,7 +11,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from genlens.classifiers.architectures import ARCHITECTURES
+from genlens.classifiers.architectures import ARCHITECTURES, build_net
 from genlens.classifiers.classifier import WEIGHTS_FILE, Classifier, ClassifierConfig
 from genlens.errors import GenlensError
 from genlens.shipped import shipped
@@ -93,11 +93,9 @@ def load_folder(folder: Path, spec: str | None = None) -> Classifier:
         config = ClassifierConfig(**json.loads(config_path.read_text()))
     except (json.JSONDecodeError, TypeError) as e:
         raise GenlensError(f"{config_path} is not a valid classifier config: {e}") from None
-    if config.arch not in ARCHITECTURES:
+    if config.arch not in ARCHITECTURES and not config.arch.startswith(("timm:", "torchvision:")):
         raise GenlensError(f"{config_path} names an unknown architecture '{config.arch}'")
-    net = ARCHITECTURES[config.arch](
-        num_classes=len(config.class_names), img_size=config.input_size, **config.arch_kwargs
-    )
+    net = build_net(config.arch, len(config.class_names), config.input_size, **config.arch_kwargs)
     try:
         state = load_file(weights)
     except (SafetensorError, OSError) as e:

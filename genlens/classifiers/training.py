@@ -7,10 +7,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from genlens.classifiers.architectures import ARCHITECTURES
+from genlens.classifiers.architectures import build_net
 from genlens.classifiers.classifier import Classifier, ClassifierConfig
 from genlens.classifiers.planted import TIE_WEIGHT, planted_targets, tie_loss
-from genlens.errors import GenlensError
 from genlens.training.loop import TrainSettings, fit
 from genlens.world import Task, get_task
 from genlens.world.seeds import EVAL_SEED, step_seed
@@ -25,7 +24,7 @@ def accuracy(classifier: Classifier, task: Task, n: int, seed: int = EVAL_SEED, 
 
 
 def train_classifier(
-    task_name: str,
+    task_name: str | None,
     arch: str,
     out: Path,
     settings: TrainSettings,
@@ -33,58 +32,63 @@ def train_classifier(
     eval_n: int = 2000,
     arch_kwargs: dict | None = None,
     planted: bool = False,
+    data: Path | None = None,
 ) -> tuple[Classifier, dict]:
-    """Train arch on task_name, save it to out (config, weights, card) and return it with its card.
+    """Train arch (a world architecture, `timm:NAME` or `torchvision:NAME`, from scratch) on the
+    world task task_name or on a user's ImageFolder tree `data`; save it to out (config, weights,
+    card) and return it with its card.
 
     planted ties the first penultimate units to known concepts (classifiers.planted) as it learns.
 
     One training run from setup to card, kept in one piece so that checkpointing and resume read in order.
     """
-    if arch not in ARCHITECTURES:
-        raise GenlensError(f"unknown architecture '{arch}', expected one of {', '.join(ARCHITECTURES)}")
-    task = get_task(task_name)
+    from genlens.classifiers.image_folder import LabelledFolder
+
+    folder = LabelledFolder(data, size, settings.seed) if data is not None else None
+    task = get_task(task_name) if folder is None else None
+    names = list(task.class_names) if task is not None else folder.class_names
     arch_kwargs = arch_kwargs or {}
-    config = ClassifierConfig(
-        arch=arch, class_names=list(task.class_names), input_size=size, arch_kwargs=arch_kwargs, task=task_name
-    )
+    config = ClassifierConfig(arch=arch, class_names=names, input_size=size, arch_kwargs=arch_kwargs, task=task_name if task else None)
     torch.manual_seed(settings.seed)
-    classifier = Classifier(
-        ARCHITECTURES[arch](num_classes=len(task.class_names), img_size=size, **arch_kwargs), config
-    )
+    classifier = Classifier(build_net(arch, len(names), size, **arch_kwargs), config)
 
     head = [m for m in classifier.net.modules() if isinstance(m, torch.nn.Linear)][-1]
     captured = {}
     hook = head.register_forward_pre_hook(lambda _m, args: captured.__setitem__("features", args[0])) if planted else None
 
     def batch(step: int, process: int, device: torch.device):
+        if folder is not None:
+            images, labels = folder.batch(settings.batch_size, step, process)
+            return images.to(device), labels.to(device), torch.zeros(len(images), 0, device=device)
         sample = task.sample(
             settings.batch_size, seed=step_seed(settings.seed, step, process), split="train", size=size
         )
         targets = planted_targets(sample.scenes) if planted else torch.zeros(len(sample), 0)
         return sample.images.to(device), sample.labels.to(device), targets.to(device)
 
-    def loss(model, data):
-        images, labels, targets = data
+    def loss(model, batch_data):
+        images, labels, targets = batch_data
         value = F.cross_entropy(model(images), labels)
         if planted:
             value = value + TIE_WEIGHT * tie_loss(captured.pop("features"), targets)
         return value
 
-    run = {"kind": "classifier", "task": task_name, "arch": arch, "arch_kwargs": arch_kwargs, "planted": planted}
-    result = fit(classifier, batch, loss, settings, Path(out), description=f"train {arch} on {task_name}", run=run)
+    source = task_name if folder is None else str(data)
+    run = {"kind": "classifier", "task": task_name if folder is None else None, "data": None if folder is None else str(data),
+           "arch": arch, "arch_kwargs": arch_kwargs, "planted": planted}
+    result = fit(classifier, batch, loss, settings, Path(out), description=f"train {arch} on {source}", run=run)
     if hook is not None:
         hook.remove()
     classifier = classifier.cpu().eval()
-    card = result.card(
-        "classifier",
-        arch=arch,
-        task=task_name,
-        test_accuracy=round(accuracy(classifier, task, eval_n), 4),
-        test_n=eval_n,
-    )
+    if folder is not None:
+        images, labels = folder.held_out()
+        card = result.card("classifier", arch=arch, data=str(data), test_n=len(labels),
+                           test_accuracy=round(float((classifier.predict(images) == labels).float().mean()), 4) if len(labels) else None)
+    else:
+        card = result.card("classifier", arch=arch, task=task_name, test_accuracy=round(accuracy(classifier, task, eval_n), 4), test_n=eval_n)
     if planted:
         card["planted"] = planted_fit(classifier, task, eval_n)
-    if task_name == "shortcut":
+    if task_name == "shortcut" and folder is None:
         card["shape_test_accuracy"] = round(accuracy(classifier, get_task("shape"), eval_n), 4)
     classifier.save(Path(out), card)
     return classifier, card

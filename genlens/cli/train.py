@@ -37,7 +37,9 @@ def _settings(steps, batch_size, lr, seed, device, checkpoint_every, **more) -> 
 def train_classifier_command(
     out: Path = typer.Option(..., "--out", help="Folder for config.json, model.safetensors, card.json."),
     task: str = typer.Option("shape", "--task", help="shape, shortcut or depict6."),
-    arch: str = typer.Option("world-cnn", "--arch", help="world-cnn or world-vit."),
+    data: Path = typer.Option(None, "--data", help="Your labelled images instead of a world task: one subfolder per class."),
+    arch: str = typer.Option("world-cnn", "--arch", help="world-cnn, world-vit, timm:NAME or torchvision:NAME (trained from scratch)."),
+    size: int = typer.Option(32, "--size", help="Input size in pixels.", min=8, max=1024),
     steps: int = typer.Option(1500, "--steps", min=0, max=MAX_COUNT),
     batch_size: int = typer.Option(128, "--batch-size", min=0, max=MAX_COUNT),
     lr: float = typer.Option(2e-3, "--lr", min=0.0, max=MAX_SCALE),
@@ -48,18 +50,21 @@ def train_classifier_command(
     overwrite: bool = options.Overwrite,
     as_json: bool = options.Json,
 ):
-    """Train a world classifier on fresh renders of TASK."""
+    """Train a classifier from scratch on fresh renders of TASK, or on your images (--data)."""
+    from genlens.classifiers.architectures import build_net
     from genlens.classifiers.training import train_classifier
 
+    build_net(arch, 2, size)  # an unknown architecture fails before any folder is claimed
     claim_training_folder(out, overwrite)
     _, card = train_classifier(
-        task, arch, out, _settings(steps, batch_size, lr, seed, device, checkpoint_every), eval_n=eval_n
+        None if data is not None else task, arch, out, _settings(steps, batch_size, lr, seed, device, checkpoint_every),
+        size=size, eval_n=eval_n, data=data,
     )
     emit(
         card,
         as_json,
         lambda c: print(
-            f"{arch} on {task}: test accuracy {c['test_accuracy']:.4f}, "
+            f"{arch} on {data or task}: test accuracy {c['test_accuracy']:.4f}, "
             f"{c['steps']} steps in {c['seconds']} s on {c['device']} -> {out}"
         ),
     )
