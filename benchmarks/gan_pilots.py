@@ -30,12 +30,14 @@ def main() -> None:
     parser.add_argument("--loss", default="nonsaturating", choices=["nonsaturating", "hinge"])
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--d-lr-ratio", type=float, default=1.0)
+    parser.add_argument("--mode-seeking", type=float, default=0.0)
     parser.add_argument("--eval-n", type=int, default=200)
     args = parser.parse_args()
     recipe = RECIPES["world-gan"]
     settings = replace(recipe.settings, steps=args.steps, lr=args.lr or recipe.settings.lr)
     gan = GANSettings(task=recipe.task, critic=args.critic, critic_weight=args.critic_weight,
-                      r1_gamma=args.r1_gamma, loss=args.loss, d_lr_ratio=args.d_lr_ratio)
+                      r1_gamma=args.r1_gamma, loss=args.loss, d_lr_ratio=args.d_lr_ratio,
+                      mode_seeking=args.mode_seeking)
     config = WorldGANConfig(projected_input=args.projected_input, spectral_norm=args.spectral_norm)
     _, card = train_gan(args.out, settings, gan, config, eval_n=args.eval_n)
     print(json.dumps({"design": vars(args) | {"out": str(args.out)}, "metrics": card.get("metrics"), "seconds": card["seconds"]}, default=str))

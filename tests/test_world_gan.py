@@ -1,3 +1,5 @@
+import copy
+
 import pytest
 import torch
 
@@ -110,8 +112,6 @@ def test_biggan_state_dicts_load_as_a_generator(tmp_path):
 
 
 def test_a_critic_adds_its_reading_of_the_class_to_the_generator_loss_and_w_can_set_the_layout():
-    import copy
-
     from accelerate import Accelerator
 
     from genlens.generators.critic import CriticConfig, WorldCritic
@@ -144,3 +144,18 @@ def test_the_discriminators_rate_is_its_own_share_of_the_generators(tmp_path):
         if key.startswith("discriminator."):
             assert torch.equal(state[key], value), key  # a rate of 0 leaves it where it started
     assert any(not torch.equal(state[k], v) for k, v in initial.items() if k.startswith("generator."))
+
+
+def test_the_mode_seeking_term_is_the_inverse_ratio_of_image_to_latent_distance():
+    from accelerate import Accelerator
+
+    state = GANState(WorldGANConfig(**TINY, projected_input=True))
+    z, classes = torch.randn(4, 8), torch.tensor([0, 1, 0, 1])
+    losses = {}
+    for weight in (0.0, 2.0):
+        s = copy.deepcopy(state)
+        optimizer = torch.optim.Adam(s.parameters(), lr=1e-3)
+        losses[weight] = float(generator_step(s, optimizer, Accelerator(cpu=True), z, classes, mode_seeking=weight)[0])
+    images = state.generator(z, classes, clamp=False).detach()
+    ratio = ((images[:2] - images[2:]).abs().flatten(1).mean(1) / (z[:2] - z[2:]).abs().mean(1)).mean()
+    assert abs(losses[2.0] - losses[0.0] - 2.0 / (float(ratio) + 1e-5)) < 1e-3 * max(1.0, losses[2.0])

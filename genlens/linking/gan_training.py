@@ -34,6 +34,7 @@ class GANSettings:
     critic_weight: float = 1.0  # weight of the critic's cross-entropy with the conditioning class
     loss: str = "nonsaturating"  # or "hinge" (SNGAN, BigGAN)
     d_lr_ratio: float = 1.0  # the discriminator's learning rate as a share of the generator's
+    mode_seeking: float = 0.0  # weight of the mode-seeking term (Mao et al. 2019): images must differ as their z do
 
 
 class GANState(nn.Module):
@@ -93,7 +94,7 @@ def train_gan(
             fake_classes = torch.randint(0, config.num_classes, (settings.batch_size,), generator=g).to(device)
 
             d_loss = discriminator_step(model, optimizer, accelerator, images, classes, z, fake_classes, gan, step)
-            g_loss, w = generator_step(model, optimizer, accelerator, z, fake_classes, critic, gan.loss)
+            g_loss, w = generator_step(model, optimizer, accelerator, z, fake_classes, critic, gan.loss, gan.mode_seeking)
             with torch.no_grad():
                 _track_class_means(model.generator, w, fake_classes, gan.w_avg_beta)
                 _update_average(model, (step + 1) * settings.batch_size, settings.batch_size, gan)
@@ -151,11 +152,14 @@ def discriminator_step(model, optimizer, accelerator, images, classes, z, fake_c
     return d_loss.detach()
 
 
-def generator_step(model, optimizer, accelerator, z, fake_classes, critic=None, loss: str = "nonsaturating") -> tuple[torch.Tensor, torch.Tensor]:
+def generator_step(
+    model, optimizer, accelerator, z, fake_classes, critic=None, loss: str = "nonsaturating", mode_seeking: float = 0.0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One non-saturating step of the generator only (the discriminator frozen meanwhile, so that
     the shared optimizer leaves it alone); returns the loss and the batch's w. With a critic
     (module, concept, weight), its cross-entropy between its reading of that concept and the
-    conditioning class is added."""
+    conditioning class is added; with mode_seeking, the inverse ratio of the distance between the
+    two halves' images to that between their z (a generator that ignores z pays for it)."""
     model.discriminator.requires_grad_(False)
     try:
         w = model.generator.mapping(z, fake_classes)
@@ -165,6 +169,10 @@ def generator_step(model, optimizer, accelerator, z, fake_classes, critic=None, 
         if critic is not None:
             network, concept, weight = critic
             g_loss = g_loss + weight * F.cross_entropy(network(images)[concept], fake_classes)
+        if mode_seeking > 0:
+            half = len(z) // 2
+            ratio = (images[:half] - images[half : 2 * half]).abs().flatten(1).mean(1) / (z[:half] - z[half : 2 * half]).abs().mean(1)
+            g_loss = g_loss + mode_seeking / (ratio.mean() + 1e-5)
         optimizer.zero_grad(set_to_none=True)
         accelerator.backward(g_loss)
         optimizer.step()
