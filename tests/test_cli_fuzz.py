@@ -42,6 +42,13 @@ def _bases(tmp):
         ("train", "decoder"): lambda: ["--out", out(), "--classifier", "world-cnn", "--layer", "layer2", "--steps", "1", "--batch-size", "2"],
         ("train", "gan"): lambda: ["--out", out(), "--steps", "1", "--batch-size", "2", "--eval-n", "0"],
         ("world", "render"): lambda: ["--out", out(), "--n", "2"],
+        ("steer",): lambda: ["--classifier", "world-cnn", "--layer", "layer2", "--concept", "color=blue", "--world", "1",
+                             "--alphas", "0,1", "--steps", "1", "--direction-n", "4", "--reader", "none", "--report", out()],
+        ("compose",): lambda: ["--classifier", "world-cnn", "--layer", "layer2", "--world", "1", "--modes", "halves", "--steps", "1",
+                               "--reader", "none", "--report", out()],
+        ("robustness",): lambda: ["--classifier", "world-cnn", "--layer", "layer3", "--world", "1", "--corruptions", "blur",
+                                  "--severities", "1", "--ood", "none", "--budgets", "1", "--pgd-steps", "1", "--steps", "1",
+                                  "--reader", "none", "--report", out()],
     }
 
 
