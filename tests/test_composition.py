@@ -66,9 +66,10 @@ def test_compose_command_reports_and_rejects_bad_modes(cli_here, tmp_path):
     assert code == 2 and "--modes" in err and len(err.strip().splitlines()) == 1
     code, out, err = cli_here(
         "compose", "--classifier", "world-cnn", "--layer", "layer2", "--world", "2", "--modes", "halves,ablate", "--steps", "1",
-        "--reader", "none", "--report", str(tmp_path / "r"), "--json",
+        "--ablate-concept", "color=blue", "--reader", "none", "--report", str(tmp_path / "r"), "--json",
     )
     assert code == 0, err
     result = json.loads(out)
-    assert set(result) >= {"halves", "ablate", "a_alone"} and len(result["ablate"]) == 2
+    assert set(result) >= {"halves", "ablate", "a_alone", "ablate_direction"} and len(result["ablate"]) == 2
+    assert result["ablate_direction"]["direction"]["concept"] == "color"
     assert "Left half of A" in (tmp_path / "r" / "report.html").read_text()

@@ -32,6 +32,7 @@ def compose_command(
     modes: str = typer.Option("halves,channels,interpolate,ablate", "--modes", help="Any of halves, channels, interpolate, ablate."),
     groups: int = typer.Option(2, "--groups", help="Channel groups swapped or ablated.", min=0, max=MAX_COUNT),
     ts: str = typer.Option("0,0.25,0.5,0.75,1", "--ts", help="Interpolation steps from A (0) to B (1)."),
+    ablate_concept: str = typer.Option(None, "--ablate-concept", help="CONCEPT=VALUE: also remove that mean direction's component from A's maps."),
     samples: int = inv_opt.Samples,
     steps: int = inv_opt.Steps,
     sampler: str = inv_opt.Sampler,
@@ -63,6 +64,9 @@ def compose_command(
         raise GenlensError(f"--modes takes a comma-separated list of {', '.join(MODES)}, got '{modes}'")
     if world < 1:
         raise GenlensError("--world must be at least 1")
+    from genlens.world.edits import parse_concept_value
+
+    ablated = parse_concept_value(ablate_concept) if ablate_concept else None
     settings = CompositionSettings(picked, groups, inv_opt.float_list(ts, "--ts"), samples)
     sampling = inv_opt.sampling_config(steps, sampler, guidance, seed, samples)
     claim_folder(report, "compose", overwrite)
@@ -73,6 +77,10 @@ def compose_command(
     scenes_b = with_value(held_out(world, seed=seed + 1, size=size).scenes, "position", "right")
     a, b = render(scenes_a, size)[0], render(scenes_b, size)[0]
     channel_groups(inv.feature_maps(a[:1]).shape[1], groups)
+    if ablated is not None:
+        from genlens.steering.directions import concept_direction
+
+        settings.ablate_direction = concept_direction(inv.classifier, inv.layer, *ablated, "mean", seed=seed)
     result, strips = compose_study(
         inv, a, b, [probe_truth(r) for r in scenes_a.records()], [probe_truth(r) for r in scenes_b.records()],
         settings, sampling, ConceptProbe.load(), load_reader(reader, dev),

@@ -52,6 +52,11 @@ def composition_reading(result: dict) -> list[str]:
         lo, hi = group["channels"]
         worst = sorted(((v, c) for c, v in group["changed"].items()), reverse=True)[:3]
         lines.append(f"Channels {lo}-{hi} set to their mean: the readings change most for " + ", ".join(f"{c} ({_pct(v)})" for v, c in worst) + ".")
+    if "ablate_direction" in result:
+        d = result["ablate_direction"]
+        worst = sorted(((v, c) for c, v in d["changed"].items()), reverse=True)[:3]
+        lines.append(f"Without its component along the {d['direction']['concept']}={d['direction']['value']} direction, A's readings change most for "
+                     + ", ".join(f"{c} ({_pct(v)})" for v, c in worst) + ".")
     return lines
 
 

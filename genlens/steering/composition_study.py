@@ -12,6 +12,7 @@ from genlens.inversion.loop import invert_batches
 from genlens.inversion.protocol import Inverter, SamplingConfig
 from genlens.progress import progress_bar
 from genlens.steering import composition as ops
+from genlens.steering.directions import ConceptDirection
 from genlens.steering.reading import read_concepts
 
 MODES = ("halves", "channels", "interpolate", "ablate")
@@ -27,6 +28,7 @@ class CompositionSettings:
     groups: int = 2
     ts: list[float] = field(default_factory=lambda: [0.0, 0.25, 0.5, 0.75, 1.0])
     samples: int = 1
+    ablate_direction: ConceptDirection | None = None  # also remove this direction's component from A
 
 
 def _share(flags) -> float:
@@ -82,7 +84,7 @@ def compose_study(
         return read_concepts(probes, reader, images)
 
     result: dict = {"classifier": inverter.classifier_spec, "layer": inverter.layer, "pairs": len(a),
-                    "settings": asdict(settings), "map_channels": ma.shape[1]}
+                    "settings": asdict(settings) | {"ablate_direction": None}, "map_channels": ma.shape[1]}
     strips: dict[str, torch.Tensor] = {}
     own_a = invert(ma, "A alone")
     read_a = read(own_a.flatten(0, 1))
@@ -116,5 +118,13 @@ def compose_study(
             result["ablate"].append({"channels": [channels[0], channels[-1]], "changed": changed,
                                      "kept": _agreement(ablated, truth_a, list(ablated[0]), k)})
             strips[f"ablate {channels[0]}-{channels[-1]}"] = torch.stack([a.cpu(), own_a[:, 0], samples[:, 0]], 1)
+    if settings.ablate_direction is not None:
+        samples = invert(ops.ablate_direction(ma, settings.ablate_direction), "ablate direction")
+        ablated = read(samples.flatten(0, 1))
+        result["ablate_direction"] = {
+            "direction": settings.ablate_direction.describe(),
+            "changed": {c: _share(x[c] != y[c] for x, y in zip(ablated, read_a)) for c in ablated[0]},
+        }
+        strips["ablate direction"] = torch.stack([a.cpu(), own_a[:, 0], samples[:, 0]], 1)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     return result, strips
