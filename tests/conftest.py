@@ -43,3 +43,16 @@ def cli_here(monkeypatch, capsys):
         return code, out, err
 
     return run
+
+
+@pytest.fixture
+def cli_fast(cli_here):
+    """`cli`'s interface (a CompletedProcess), run in this process: for the many short error cases."""
+
+    def run(*args: str, check: bool = False) -> subprocess.CompletedProcess:
+        code, out, err = cli_here(*args)
+        if check and code != 0:
+            raise AssertionError(f"genlens {' '.join(args)} failed: {err}")
+        return subprocess.CompletedProcess(["genlens", *args], code, out, err)
+
+    return run

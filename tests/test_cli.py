@@ -16,49 +16,49 @@ def _one_line_error(result):
     assert result.stdout == ""
 
 
-def test_eval_classifier_json(cli):
-    r = cli("eval", "classifier", "world-cnn", "--task", "shape", "--n", "200", "--json", check=True)
+def test_eval_classifier_json(cli_fast):
+    r = cli_fast("eval", "classifier", "world-cnn", "--task", "shape", "--n", "200", "--json", check=True)
     out = json.loads(r.stdout)
     assert set(out) == {"model", "task", "n", "accuracy"} and out["n"] == 200 and out["accuracy"] > 0.9
 
 
-def test_eval_probes_json(cli):
-    out = json.loads(cli("eval", "probes", "--n", "200", "--json", check=True).stdout)
+def test_eval_probes_json(cli_fast):
+    out = json.loads(cli_fast("eval", "probes", "--n", "200", "--json", check=True).stdout)
     assert out["n"] == 200 and set(out["accuracy"]) >= {"shape", "color", "position", "background_pattern"}
 
 
-def test_layers_json_gives_nchw_shapes_for_cnn_and_vit(cli):
-    cnn = json.loads(cli("layers", "world-cnn", "--json", check=True).stdout)
+def test_layers_json_gives_nchw_shapes_for_cnn_and_vit(cli_fast):
+    cnn = json.loads(cli_fast("layers", "world-cnn", "--json", check=True).stdout)
     shapes = {layer["name"]: layer["shape"] for layer in cnn["layers"]}
     assert cnn["model"] == "world-cnn" and shapes["layer3"] == [128, 8, 8] and shapes["fc"] == [5]
-    vit = json.loads(cli("layers", "world-vit", "--json", check=True).stdout)
+    vit = json.loads(cli_fast("layers", "world-vit", "--json", check=True).stdout)
     shapes = {layer["name"]: layer["shape"] for layer in vit["layers"]}
     assert shapes["blocks.3"] == [96, 8, 8] and shapes["head"] == [5]
 
 
-def test_bad_inputs_are_one_line_errors_with_exit_2(cli, tmp_path):
-    _one_line_error(cli("layers", "no-such-model"))
-    _one_line_error(cli("eval", "classifier", "world-cnn", "--task", "nope"))
+def test_bad_inputs_are_one_line_errors_with_exit_2(cli, cli_fast, tmp_path):
+    _one_line_error(cli_fast("layers", "no-such-model"))
+    _one_line_error(cli_fast("eval", "classifier", "world-cnn", "--task", "nope"))
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "config.json").write_text(json.dumps({"arch": "world-cnn", "class_names": list("abcde")}))
     (bad / "model.safetensors").write_bytes(b"\x00" * 100)
-    _one_line_error(cli("layers", str(bad)))
+    _one_line_error(cli_fast("layers", str(bad)))
     (bad / "model.safetensors").unlink()
-    _one_line_error(cli("layers", str(bad)))
+    _one_line_error(cli_fast("layers", str(bad)))
     (tmp_path / "broken.png").write_bytes(b"not an image")
-    _one_line_error(cli("predict", "world-cnn", str(tmp_path / "broken.png")))
-    _one_line_error(cli("predict", "world-cnn", str(tmp_path / "missing.png")))
-    _one_line_error(cli("layers", "torchvision:resnet18"))  # no pretrained weights offline
-    _one_line_error(cli("train", "defaults", "--name", "no-such-model", "--out", str(tmp_path / "w")))
-    _one_line_error(cli("train", "defaults", "--only", "nothing", "--out", str(tmp_path / "w")))
-    _one_line_error(cli("eval", "diffusion", "--n", "2", "--steps", "0"))  # caught before any sampling
-    _one_line_error(cli("world", "render", "--n", "2", "--size", "3", "--out", str(tmp_path / "r")))
-    _one_line_error(cli("train", "classifier", "--lr", "-1", "--out", str(tmp_path / "c")))
-    _one_line_error(cli("eval", "diffusion", "--n", "2", "--guidance", "-1"))
-    _one_line_error(cli("eval", "probes", "--noise", "-1"))
+    _one_line_error(cli_fast("predict", "world-cnn", str(tmp_path / "broken.png")))
+    _one_line_error(cli_fast("predict", "world-cnn", str(tmp_path / "missing.png")))
+    _one_line_error(cli_fast("layers", "torchvision:resnet18"))  # no pretrained weights offline
+    _one_line_error(cli_fast("train", "defaults", "--name", "no-such-model", "--out", str(tmp_path / "w")))
+    _one_line_error(cli_fast("train", "defaults", "--only", "nothing", "--out", str(tmp_path / "w")))
+    _one_line_error(cli_fast("eval", "diffusion", "--n", "2", "--steps", "0"))  # caught before any sampling
+    _one_line_error(cli_fast("world", "render", "--n", "2", "--size", "3", "--out", str(tmp_path / "r")))
+    _one_line_error(cli_fast("train", "classifier", "--lr", "-1", "--out", str(tmp_path / "c")))
+    _one_line_error(cli_fast("eval", "diffusion", "--n", "2", "--guidance", "-1"))
+    _one_line_error(cli_fast("eval", "probes", "--noise", "-1"))
     _one_line_error(
-        cli(
+        cli_fast(
             "invert",
             "--classifier",
             "world-cnn",
@@ -161,12 +161,12 @@ def test_train_classifier_writes_a_loadable_folder_with_a_card(cli, tmp_path):
     _one_line_error(cli("train", "classifier", "--arch", "resnet9000", "--steps", "1", "--out", str(tmp_path / "x")))
 
 
-def test_permute_bad_inputs_are_one_line_errors_with_exit_2(cli, tmp_path):
+def test_permute_bad_inputs_are_one_line_errors_with_exit_2(cli_fast, tmp_path):
     def permute(rows: str, template="a {color} {shape}", generator="renderer"):
         table = tmp_path / "concepts.csv"
         table.write_text("color,shape,label\n" + rows)
         args = ("--concepts", str(table), "--caption-template", template, "--generator", generator)
-        return cli("permute", "--classifier", "world-cnn", *args)
+        return cli_fast("permute", "--classifier", "world-cnn", *args)
 
     rows = "red,circle,0\nblue,square,1\nred,square,1\n"
     _one_line_error(permute(rows, template="a {size} {color} {shape}"))  # no column 'size'
@@ -234,15 +234,15 @@ def test_generate_writes_images_records_and_a_grid_and_repeats_its_bytes(cli, tm
     _one_line_error(cli(*args, "--out", str(tmp_path / "d")))  # not replaced without --overwrite
 
 
-def test_generate_bad_inputs_are_one_line_errors_with_exit_2(cli, tmp_path):
+def test_generate_bad_inputs_are_one_line_errors_with_exit_2(cli_fast, tmp_path):
     from genlens.cli.generate import read_captions
     from genlens.generators.generate import check_vocabulary
     from genlens.generators.text import world_tokenizer
 
     empty = tmp_path / "empty.txt"
     empty.write_text("\n  \n")
-    _one_line_error(cli("generate", "--captions", str(empty), "--out", str(tmp_path / "out")))
-    _one_line_error(cli("generate", "--caption", "a small red zebra", "--out", str(tmp_path / "out")))
+    _one_line_error(cli_fast("generate", "--captions", str(empty), "--out", str(tmp_path / "out")))
+    _one_line_error(cli_fast("generate", "--caption", "a small red zebra", "--out", str(tmp_path / "out")))
     assert not (tmp_path / "out").exists()
     with pytest.raises(GenlensError, match="--caption TEXT"):
         read_captions([], None)
@@ -250,11 +250,11 @@ def test_generate_bad_inputs_are_one_line_errors_with_exit_2(cli, tmp_path):
         check_vocabulary(world_tokenizer(), ["a red star", "a red zebra"])
 
 
-def test_eval_probes_under_blur_reports_the_perturbation(cli):
+def test_eval_probes_under_blur_reports_the_perturbation(cli_fast):
     from genlens.measure.probe_training import probe_accuracy
     from genlens.measure.probes import ConceptProbe
 
-    blurred = json.loads(cli("eval", "probes", "--n", "200", "--blur", "2.5", "--json", check=True).stdout)
+    blurred = json.loads(cli_fast("eval", "probes", "--n", "200", "--blur", "2.5", "--json", check=True).stdout)
     assert blurred["blur"] == 2.5 and blurred["noise"] == 0.0
     assert blurred["accuracy"] == probe_accuracy(ConceptProbe.load(), 200, blur=2.5)
     assert blurred["accuracy"]["shape"] < probe_accuracy(ConceptProbe.load(), 200)["shape"]
