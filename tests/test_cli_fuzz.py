@@ -46,6 +46,8 @@ def _bases(tmp):
                              "--alphas", "0,1", "--steps", "1", "--direction-n", "4", "--reader", "none", "--report", out()],
         ("compose",): lambda: ["--classifier", "world-cnn", "--layer", "layer2", "--world", "1", "--modes", "halves", "--steps", "1",
                                "--reader", "none", "--report", out()],
+        ("audit",): lambda: ["--classifier", "world-cnn", "--task", "shortcut", "--layers", "layer3", "--generator", "renderer",
+                             "--inversion", "optimization", "--reader", "none", "--report", out()],
         ("robustness",): lambda: ["--classifier", "world-cnn", "--layer", "layer3", "--world", "1", "--corruptions", "blur",
                                   "--severities", "1", "--ood", "none", "--budgets", "1", "--pgd-steps", "1", "--steps", "1",
                                   "--reader", "none", "--report", out()],

@@ -63,6 +63,7 @@ _flag_help_option(typer.core.TyperGroup)
 
 def _register() -> None:
     from genlens.cli import (  # noqa: F401
+        audit,
         bench,
         compose,
         demo,

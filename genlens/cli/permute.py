@@ -76,7 +76,9 @@ def permute_command(
         if images_dir is not None:
             real = _real_images(table, images_dir, model.input_size)
             table.columns.pop("image", None)
-    gen = _generator(generator, steps, dev, model.input_size)
+    from genlens.permutation.generation import load_caption_generator
+
+    gen = load_caption_generator(generator, steps, dev, model.input_size)
     from genlens.measure.reader import load_reader
 
     independent = load_reader(reader, dev) if real is not None else None
@@ -107,16 +109,6 @@ def _real_images(table, folder: Path, size: int):
     if "image" not in table.columns:
         raise GenlensError("--images-dir needs an 'image' column in the CSV naming each row's file")
     return load_images([Path(folder) / name for name in table.columns["image"]], size)
-
-
-def _generator(spec: str, steps: int, device, size: int):
-    from genlens.permutation.generation import PipelineGenerator, RendererGenerator
-
-    if spec == "renderer":
-        return RendererGenerator(size)
-    from genlens.generators.base_model import load_base
-
-    return PipelineGenerator(load_base(spec, device=device), steps=steps)
 
 
 def _print_ranking(result: dict) -> None:

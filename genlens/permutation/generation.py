@@ -43,6 +43,16 @@ class RendererGenerator:
         return render(scenes, self.size)[0]
 
 
+def load_caption_generator(spec: str, steps: int = 20, device="cpu", size: int = 32):
+    """DEPICT's generator for a spec: 'renderer' (exact world renders at size), else a base model
+    ('world', a folder or a hub id) sampled with steps solver steps."""
+    if spec == "renderer":
+        return RendererGenerator(size)
+    from genlens.generators.base_model import load_base
+
+    return PipelineGenerator(load_base(spec, device=device), steps=steps)
+
+
 class GenerationCache:
     """Images by (caption, seed): each pair is generated once, in batches, whatever asks for it again.
 

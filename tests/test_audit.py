@@ -1,0 +1,97 @@
+"""genlens audit: each method's answer set beside the world's ground truth, with a verdict that
+would say so when a method's answer were wrong."""
+
+import json
+
+import pytest
+
+from genlens.audit import AuditSettings, audit
+from genlens.audit.inversion_part import is_kept
+from genlens.audit.verdicts import depict_verdict, inversion_verdict, linking_verdict
+
+#: Every part at its smallest honest size: DEPICT through exact renders, a few inversions and sweeps.
+TINY = AuditSettings(
+    depict_rows=60, depict_repeats=1, generator="renderer", truth_rows=120, truth_repeats=1,
+    inversion_images=12, inversion_samples=1, link_pairs=400, sweep_sources=12, sweep_population=200,
+    sweep_null=12, counterfactual_sources=1,
+)
+
+
+def _ranking(*concepts):
+    return [{"concept": c, "drop": 0.5 - 0.1 * i, "ci95": [0.4 - 0.1 * i, 0.6 - 0.1 * i]} for i, c in enumerate(concepts)]
+
+
+def test_verdicts_say_disagree_when_a_method_names_another_concept():
+    depict = {"importance": _ranking("shape", "background_pattern"), "checks": {"passed": True}}
+    assert depict_verdict(depict, "shape")["agrees"]
+    assert not depict_verdict(depict, "background_pattern")["agrees"]
+    layers = [{"layer": "layer3", "method": "featinv", "retention": {"shape": 0.59, "background_pattern": 0.95},
+               "chance": {"shape": 0.2, "background_pattern": 0.2}, "kept": ["background_pattern"]}]
+    assert inversion_verdict(layers, "background_pattern")["agrees"]
+    assert not inversion_verdict(layers, "shape")["agrees"]  # 0.59 is short of halfway from 0.2 to 1
+    assert is_kept(0.6, "shape") and not is_kept(0.59, "shape")
+    linking = {"counts": {"selective": {"shape": 2, "x": 1, "y": 2, "background_pattern": 1}, "superposed": 0, "silent": 9},
+               "changed": {"shape": 0.9}}
+    assert linking_verdict(linking, "position")["agrees"]  # x and y together are the position: 3 units
+    assert not linking_verdict(linking, "shape")["agrees"]
+    tie = {"counts": {"selective": {"shape": 2, "background_pattern": 2}, "superposed": 0, "silent": 0}, "changed": {}}
+    assert linking_verdict(tie, "shape")["answer"] is None
+
+
+@pytest.fixture(scope="module")
+def audits():
+    from genlens.classifiers.loader import load_classifier
+
+    return {spec: audit(load_classifier(spec), "shortcut", ["layer3"], TINY) for spec in ("world-cnn-shortcut", "world-cnn")}
+
+
+def test_the_shortcut_model_is_found_relying_on_the_pattern_by_every_method(audits):
+    result, _ = audits["world-cnn-shortcut"]
+    assert result["truth"]["relies_on"] == "background_pattern" and result["truth"]["shortcut"] == "background_pattern"
+    assert result["depict"]["importance"][0]["concept"] == "background_pattern"
+    assert "background_pattern" in result["inversion"][0]["kept"]
+    assert result["verdicts"]["depict"]["agrees"] and result["verdicts"]["inversion"]["agrees"]
+
+
+def test_the_shape_model_is_found_relying_on_the_shape_and_has_fewer_pattern_units(audits):
+    shape_model, _ = audits["world-cnn"]
+    shortcut_model, _ = audits["world-cnn-shortcut"]
+    assert shape_model["truth"]["relies_on"] == "shape"
+    assert shape_model["depict"]["importance"][0]["concept"] == "shape"
+    assert shape_model["verdicts"]["depict"]["agrees"]
+    pattern = lambda r: r["linking"]["counts"]["selective"]["background_pattern"]  # noqa: E731
+    assert pattern(shortcut_model) > pattern(shape_model)
+    pairs = shortcut_model["linking"]["counterfactuals"]
+    assert len(pairs) == 5 * 4 and {p["source"] for p in pairs} == set(load_names())
+
+
+def load_names():
+    from genlens.world import concepts
+
+    return concepts.SHAPES
+
+
+def test_the_report_and_its_json_twin_hold_every_part(audits, tmp_path):
+    from genlens.report.audit import audit_report
+
+    result, figures = audits["world-cnn-shortcut"]
+    page = audit_report(result, figures, tmp_path).read_text()
+    twin = json.loads((tmp_path / "audit.json").read_text())
+    assert twin["verdicts"] == result["verdicts"]
+    for heading in ("Ground truth and verdicts", "DEPICT", "Inversions", "Linking in Style", "Counterfactuals"):
+        assert heading in page
+    assert page.count("data:image/png") >= 3
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--task", "depict6"], "ground truth covers"),
+        (["--layers", "nosuch"], "nosuch"),
+        (["--inversion", "magic"], "unknown --inversion"),
+        (["--layers", ","], "at least one layer"),
+    ],
+)
+def test_bad_audit_input_is_one_line_and_exit_2(cli_fast, tmp_path, args, message):
+    r = cli_fast("audit", "--classifier", "world-cnn", "--report", str(tmp_path / "r"), *args)
+    assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
