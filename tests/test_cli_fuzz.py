@@ -2,7 +2,8 @@
 missing and unreadable files: a one-line error (exit 2) or a result, never exit 1 or a traceback.
 
 A case that passes validation and starts real work is stopped after a few seconds and counts as
-accepted. GENLENS_FUZZ=all runs every case (about ten minutes) instead of a fixed sample of them."""
+accepted. GENLENS_FUZZ=all runs every case (about ten minutes) instead of a fixed sample of them;
+GENLENS_FUZZ=COMMAND (e.g. "link fit") every case of one command."""
 
 import itertools
 import os
@@ -95,8 +96,11 @@ class _Slow(BaseException):
 
 def _cases(tmp):
     cases = [(path, option, value) for path, option in _options() for value in BAD]
-    if os.environ.get("GENLENS_FUZZ") == "all":
+    wanted = os.environ.get("GENLENS_FUZZ")
+    if wanted == "all":
         return cases
+    if wanted:  # one command's every case, e.g. GENLENS_FUZZ="link fit"
+        return [c for c in cases if " ".join(c[0]) == wanted]
     return random.Random(0).sample(cases, 80)
 
 
