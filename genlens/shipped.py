@@ -22,3 +22,8 @@ def shipped(name: str) -> Path:
 def base_location(spec: str | Path) -> str:
     """'world' -> the shipped base's folder; a folder or hub id is returned as given."""
     return str(shipped("base-diffusion")) if str(spec) == WORLD_BASE else str(spec)
+
+
+def shipped_classifiers() -> list[str]:
+    """The specs of the shipped world classifiers (world-cnn, world-vit, ...)."""
+    return sorted(p.name for p in weights_root().glob("world-*") if (p / "config.json").is_file())

@@ -75,6 +75,7 @@ def _register() -> None:
         models,
         permute,
         robustness,
+        serve,
         steer,
         train,
         world,

@@ -1,0 +1,51 @@
+"""Starting the explorer: loopback unless an address is given explicitly, uploads bounded, and
+files served only from the named folders and the session's reports."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from genlens.app.files import MAX_UPLOAD_BYTES, Folders
+from genlens.app.session import Session
+from genlens.errors import GenlensError
+
+LOOPBACK = "127.0.0.1"
+
+
+def bind_host(host: str | None) -> str:
+    """The address to bind: loopback unless `host` is given (an environment variable such as
+    GRADIO_SERVER_NAME never widens it)."""
+    if host is None:
+        return LOOPBACK
+    host = host.strip()
+    if host != "localhost":
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise GenlensError(f"--host takes an IP address or localhost, got '{host}'") from None
+    return host
+
+
+def is_loopback(host: str) -> bool:
+    return host == "localhost" or ipaddress.ip_address(host).is_loopback
+
+
+def launch(folders: list, host: str | None = None, port: int = 7860, device="cpu", block: bool = True):
+    """Serve the page; (app, local url). With block, return only when the server stops."""
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        raise GenlensError('the explorer needs Gradio: pip install "genlens[app]"') from None
+    from genlens.app.page import build_page
+
+    session = Session(Folders(folders), device)
+    page = build_page(session)
+    page.queue(default_concurrency_limit=1)
+    app, url, _ = page.launch(
+        server_name=bind_host(host), server_port=port, share=False, prevent_thread_lock=True, quiet=True,
+        allowed_paths=[str(session.reports), *map(str, session.folders.roots)], max_file_size=MAX_UPLOAD_BYTES,
+        ssr_mode=False, show_error=True, inbrowser=False,
+    )
+    if block:
+        page.block_thread()
+    return page, url
