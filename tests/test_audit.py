@@ -25,10 +25,14 @@ def test_verdicts_say_disagree_when_a_method_names_another_concept():
     depict = {"importance": _ranking("shape", "background_pattern"), "checks": {"passed": True}}
     assert depict_verdict(depict, "shape")["agrees"]
     assert not depict_verdict(depict, "background_pattern")["agrees"]
-    layers = [{"layer": "layer3", "method": "featinv", "retention": {"shape": 0.59, "background_pattern": 0.95},
+    layers = [{"layer": "layer3", "method": "featinv", "retention": {"shape": 0.35, "background_pattern": 0.95},
                "chance": {"shape": 0.2, "background_pattern": 0.2}, "kept": ["background_pattern"]}]
-    assert inversion_verdict(layers, "background_pattern")["agrees"]
-    assert not inversion_verdict(layers, "shape")["agrees"]  # 0.59 is short of halfway from 0.2 to 1
+    candidates = ["shape", "background_pattern"]
+    assert inversion_verdict(layers, "background_pattern", candidates)["agrees"]
+    assert not inversion_verdict(layers, "shape", candidates)["agrees"]  # the pattern survives better
+    assert not inversion_verdict(layers, "shape", ["shape"])["agrees"]  # alone, 0.35 is a lift of 0.19 < 0.25
+    layers[0]["retention"]["shape"] = 0.4
+    assert inversion_verdict(layers, "shape", ["shape"])["agrees"]  # lift 0.25
     assert is_kept(0.6, "shape") and not is_kept(0.59, "shape")
     linking = {"counts": {"selective": {"shape": 2, "x": 1, "y": 2, "background_pattern": 1}, "superposed": 0, "silent": 9},
                "changed": {"shape": 0.9}}

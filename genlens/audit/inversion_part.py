@@ -13,6 +13,11 @@ def chance(concept: str) -> float:
     return round(1 / len(concepts.PROBE_CONCEPTS[concept]), 4)
 
 
+def lift(share: float, concept: str) -> float:
+    """How far a share is from chance towards every image: 0 at chance, 1 at every image."""
+    return round((share - chance(concept)) / (1 - chance(concept)), 4)
+
+
 def is_kept(share: float, concept: str) -> bool:
     """Kept: at least halfway from chance to every image."""
     return share >= round(chance(concept) + (1 - chance(concept)) / 2, 4)

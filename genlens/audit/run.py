@@ -59,7 +59,8 @@ def audit(classifier, task: str, layers: list[str] | None = None, settings: Audi
         t0 = time.perf_counter()
         layers = layers or default_layers(classifier)
         result["inversion"], figures["inversion"] = layer_inversions(classifier, task, layers, settings, device, probes, reader)
-        result["verdicts"]["inversion"] = verdicts.inversion_verdict(result["inversion"], target)
+        candidates = [c for c in (truth["label_concept"], truth["shortcut"]) if c]
+        result["verdicts"]["inversion"] = verdicts.inversion_verdict(result["inversion"], target, candidates)
         seconds["inversion"] = round(time.perf_counter() - t0, 1)
     if "linking" in parts:
         from genlens.audit.linking_part import linking_answer

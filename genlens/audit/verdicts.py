@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from genlens.audit.inversion_part import is_kept
+from genlens.audit.inversion_part import lift
 
 
 def _name(concept: str | None) -> str:
@@ -35,19 +35,26 @@ def depict_verdict(result: dict, relies_on: str) -> dict:
     return {"answer": top["concept"], "agrees": agrees, "line": line}
 
 
-def inversion_verdict(layers: list[dict], relies_on: str) -> dict:
-    """Judged at the deepest layer audited: do its inversions keep what the classifier relies on?"""
+#: The least lift over chance at which the deepest layer's inversions count as showing a concept.
+SHOWN_LIFT = 0.25
+
+
+def inversion_verdict(layers: list[dict], relies_on: str, candidates: list[str]) -> dict:
+    """Judged at the deepest layer audited: of the concepts the label could be read from (the
+    label's concept and the shortcut), the one its inversions keep best over chance; it must be
+    what the classifier relies on, kept at a lift of at least SHOWN_LIFT."""
     deepest = layers[-1]
-    share = deepest["retention"].get(relies_on)
-    agrees = share is not None and is_kept(share, relies_on)
+    lifts = {c: lift(deepest["retention"][c], c) for c in candidates if c in deepest["retention"]}
+    if not lifts:
+        return {"answer": None, "agrees": False, "line": f"the probes read none of {', '.join(map(_name, candidates))}"}
+    top = max(lifts, key=lifts.get)
+    agrees = top == relies_on and lifts[top] >= SHOWN_LIFT
+    kept = ", ".join(f"the {_name(c)} in {deepest['retention'][c]:.2f} (chance {deepest['chance'][c]:.2f})" for c in lifts)
     line = (
-        f"{deepest['layer']}'s inversions ({deepest['method']}) keep the {_name(relies_on)} in {share:.2f} "
-        f"(chance {deepest['chance'][relies_on]:.2f}): {'agrees' if agrees else 'disagrees'}; they keep "
-        f"{', '.join(_name(c) for c in deepest['kept']) or 'no concept'}."
-        if share is not None
-        else f"the probes do not read {_name(relies_on)}"
+        f"{deepest['layer']}'s inversions ({deepest['method']}) keep {kept}: the {_name(top)} survives best"
+        f" (lift {lifts[top]:.2f}): {'agrees' if agrees else 'disagrees'}."
     )
-    return {"answer": deepest["kept"], "agrees": agrees, "line": line}
+    return {"answer": top, "agrees": agrees, "line": line}
 
 
 def linking_verdict(result: dict, relies_on: str) -> dict:
