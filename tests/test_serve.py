@@ -2,22 +2,16 @@
 works in a real browser (headless Chromium): invert, steer, refuse a path outside the folders."""
 
 import io
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from genlens.app.files import MAX_SIDE, MAX_UPLOAD_BYTES, Folders, checked_image
-from genlens.app.server import LOOPBACK, bind_host
+from genlens.app.server import LOOPBACK, bind_host, serve_in_background
 from genlens.errors import GenlensError
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -64,12 +58,6 @@ def test_uploads_must_be_images_of_bounded_size(tmp_path):
         checked_image(wide)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     pytest.importorskip("gradio")
@@ -77,25 +65,7 @@ def server(tmp_path_factory):
     Image.new("RGB", (32, 32), (200, 40, 40)).save(folder / "red.png")
     outside = tmp_path_factory.mktemp("outside") / "secret.txt"
     outside.write_text("secret")
-    port = _free_port()
-    log = open(folder.parent / "serve.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "genlens", "serve", "--port", str(port), "--folder", str(folder)],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
-    )
-    url = f"http://{LOOPBACK}:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except (urllib.error.URLError, ConnectionError, OSError):
-            if proc.poll() is not None:
-                raise AssertionError(Path(log.name).read_text())
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise AssertionError("the explorer did not start in 120 s")
+    proc, url = serve_in_background([folder], folder.parent / "serve.log")
     yield {"url": url, "folder": folder, "outside": outside}
     proc.terminate()
     proc.wait(10)

@@ -71,7 +71,7 @@ def build_page(session: Session):
         with gr.Tab("Steer", elem_id="tab-steer"):
             concept = gr.Textbox("color=blue", label="concept = value", elem_id="concept")
             alpha = gr.Slider(-4, 4, value=0, step=0.5, label="alpha (release to invert)", elem_id="alpha")
-            steered = gr.Image(label="the inversion of the steered map", height=210, elem_id="steered")
+            steered = gr.Image(label="the source, then the inversion of its steered map", height=210, elem_id="steered")
             steer_table = gr.Dataframe(headers=views.READING_HEADERS, label="what the probes and the classifier read", interactive=False)
             steer_report = gr.File(label="report", elem_id="steer-report")
 

@@ -49,3 +49,42 @@ def launch(folders: list, host: str | None = None, port: int = 7860, device="cpu
     if block:
         page.block_thread()
     return page, url
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+def serve_in_background(folders: list, log_path, port: int | None = None, timeout: float = 120.0):
+    """(process, url) of `genlens serve` started in a child process and answering; for browser
+    tests and screenshots. The child's output goes to log_path."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    port = port or free_port()
+    args = [sys.executable, "-m", "genlens", "serve", "--port", str(port)]
+    for folder in folders:
+        args += ["--folder", str(folder)]
+    log = open(log_path, "w")
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
+    url = f"http://{LOOPBACK}:{port}"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return proc, url
+        except (urllib.error.URLError, ConnectionError, OSError):
+            if proc.poll() is not None:
+                break
+            time.sleep(0.5)
+    proc.kill()
+    raise GenlensError(f"the explorer did not start: see {log_path}")

@@ -81,7 +81,8 @@ def invert(session: Session, spec: str, layer: str, image: torch.Tensor, samples
 
 def steer(session: Session, spec: str, layer: str, image: torch.Tensor, concept_value: str, alpha: float,
           seed: int = 0, steps: int = 20) -> tuple[Image.Image, list[list[str]], str]:
-    """(the inversion of the map moved by alpha along the concept's mean direction, its reading, report)."""
+    """(the source beside the inversion of its map moved by alpha along the concept's mean
+    direction, the inversion's reading, report path)."""
     from genlens.inversion.protocol import SamplingConfig
     from genlens.world.edits import parse_concept_value
 
@@ -100,7 +101,10 @@ def steer(session: Session, spec: str, layer: str, image: torch.Tensor, concept_
     page.image(image_grid(torch.stack([image, out]), 2, scale=4), f"source, then the inversion of its steered map ({method})")
     page.table(READING_HEADERS, [row])
     report = page.write(session.report_path("steer") / "report.html")
-    return shown(out), [row], str(report)
+    pair = Image.new("RGB", (2 * SHOWN + 8, SHOWN), "white")
+    pair.paste(shown(image), (0, 0))
+    pair.paste(shown(out), (SHOWN + 8, 0))
+    return pair, [row], str(report)
 
 
 def sweep_unit(session: Session, spec: str, unit: int, sources: int = 4, seed: int = 0) -> tuple[Image.Image, str, str]:
@@ -155,7 +159,7 @@ def depict_ranking(session: Session, spec: str, task: str, rows: int = 150, repe
     report = permutation_report(result, runs, folder)
     (folder / "depict.json").write_text(json.dumps({k: v for k, v in result.items() if k != "generated_images"}, indent=1))
     ranking = [[r["concept"], r["drop"], r["ci95"][0], r["ci95"][1]] for r in result["importance"]]
-    chart = bar_chart([(r[0], r[1], (r[2], r[3])) for r in ranking], f"drop in {result['metric']}")
+    chart = bar_chart([(r[0].replace("_", " "), r[1], (r[2], r[3])) for r in ranking], f"drop in {result['metric']}")
     return ranking, chart, str(report)
 
 
