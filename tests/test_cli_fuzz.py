@@ -49,6 +49,7 @@ def _bases(tmp):
                                "--reader", "none", "--report", out()],
         ("audit",): lambda: ["--classifier", "world-cnn", "--task", "shortcut", "--layers", "layer3", "--generator", "renderer",
                              "--inversion", "optimization", "--reader", "none", "--report", out()],
+        ("serve",): lambda: ["--host", "no-such-address"],  # every case ends before a server would start
         ("robustness",): lambda: ["--classifier", "world-cnn", "--layer", "layer3", "--world", "1", "--corruptions", "blur",
                                   "--severities", "1", "--ood", "none", "--budgets", "1", "--pgd-steps", "1", "--steps", "1",
                                   "--reader", "none", "--report", out()],

@@ -123,3 +123,10 @@ def test_in_the_browser_invert_steer_and_refuse_a_path(server, tmp_path):
         page.locator("#invert").click()
         page.get_by_text("is not a file inside the named folders").first.wait_for(timeout=30_000)
         browser.close()
+
+
+def test_serve_answers_a_missing_folder_or_a_bad_host_in_one_line(cli_fast, tmp_path):
+    r = cli_fast("serve", "--folder", str(tmp_path / "none"))
+    assert r.returncode == 2 and "is not a folder" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = cli_fast("serve", "--host", "bad host")
+    assert r.returncode == 2 and "IP address" in r.stderr

@@ -30,15 +30,15 @@ def is_loopback(host: str) -> bool:
     return host == "localhost" or ipaddress.ip_address(host).is_loopback
 
 
-def launch(folders: list, host: str | None = None, port: int = 7860, device="cpu", block: bool = True):
-    """Serve the page; (app, local url). With block, return only when the server stops."""
+def launch(folders: Folders, host: str | None = None, port: int = 7860, device="cpu", block: bool = True):
+    """Serve the page for the named folders; (page, local url). With block, return only when the server stops."""
     try:
         import gradio  # noqa: F401
     except ImportError:
         raise GenlensError('the explorer needs Gradio: pip install "genlens[app]"') from None
     from genlens.app.page import build_page
 
-    session = Session(Folders(folders), device)
+    session = Session(folders, device)
     page = build_page(session)
     page.queue(default_concurrency_limit=1)
     app, url, _ = page.launch(

@@ -22,11 +22,14 @@ def serve_command(
 
     Needs the app extra: pip install "genlens[app]".
     """
+    from genlens.app.files import Folders
     from genlens.app.server import bind_host, is_loopback, launch
     from genlens.device import resolve_device
 
+    folders = Folders(list(folder or []))
+    dev = resolve_device(device)
     address = bind_host(host)
     if not is_loopback(address):
         stderr.print(f"[yellow]warning:[/] serving on {address}: anyone who can reach it can use the page", highlight=False)
     stderr.print(f"genlens explorer on http://{address}:{port} (Ctrl-C stops it)", highlight=False)
-    launch(list(folder or []), address, port, resolve_device(device))
+    launch(folders, address, port, dev)
