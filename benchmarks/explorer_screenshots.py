@@ -60,7 +60,7 @@ def _steer(page) -> None:
 
 def _units(page) -> None:
     page.get_by_role("tab", name="Units").click()
-    page.locator("#unit input").fill("5")
+    page.locator("#unit input").fill("52")
     page.locator("#sweep").click()
     page.locator("#strip img").wait_for(timeout=600_000)
 

@@ -5,6 +5,7 @@ import io
 import shutil
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -130,3 +131,16 @@ def test_serve_answers_a_missing_folder_or_a_bad_host_in_one_line(cli_fast, tmp_
     assert r.returncode == 2 and "is not a folder" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     r = cli_fast("serve", "--host", "bad host")
     assert r.returncode == 2 and "IP address" in r.stderr
+
+
+def test_the_views_find_what_the_world_says(tmp_path):
+    from genlens.app import views
+    from genlens.app.session import Session
+
+    session = Session(Folders([]), reports=tmp_path, link_pairs=400)
+    ranking, chart, report = views.depict_ranking(session, "world-cnn-shortcut", "shortcut", rows=80, repeats=1)
+    assert ranking[0][0] == "background_pattern" and "<svg" in chart and Path(report).is_file()
+    strip, label, report = views.sweep_unit(session, "world-cnn-planted", 3)  # unit 3 was tied to the colour
+    assert label == "unit 3: selective (color)" and strip.width > strip.height and Path(report).is_file()
+    with pytest.raises(GenlensError, match="out of range"):
+        views.sweep_unit(session, "world-cnn-planted", 500)

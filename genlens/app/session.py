@@ -14,8 +14,8 @@ from genlens.app.files import Folders
 class Session:
     """Caches of one server. Every loader returns the same object for the same arguments."""
 
-    def __init__(self, folders: Folders, device="cpu", reports: Path | None = None):
-        self.folders, self.device = folders, device
+    def __init__(self, folders: Folders, device="cpu", reports: Path | None = None, link_pairs: int = 2000):
+        self.folders, self.device, self.link_pairs = folders, device, link_pairs
         self.reports = Path(reports or tempfile.mkdtemp(prefix="genlens-serve-"))
         self.reports.mkdir(parents=True, exist_ok=True)
         self.lock = threading.Lock()  # one model run at a time: torch shares the cores
@@ -48,7 +48,7 @@ class Session:
 
         return concept_direction(self.classifier(spec), layer, concept, value, "mean", n=128)
 
-    def _link(self, spec: str, pairs: int = 2000):
+    def _link(self, spec: str):
         from genlens.features.penultimate import penultimate_layer
         from genlens.linking.fitting import LinkSettings, link_classifier
         from genlens.linking.generator import load_generator
@@ -57,6 +57,6 @@ class Session:
         classifier = self.classifier(spec)
         generator = load_generator("renderer", self.device)
         layer = penultimate_layer(classifier)
-        link, card = link_classifier(classifier, generator, "renderer", layer, LinkSettings(n=pairs))
+        link, card = link_classifier(classifier, generator, "renderer", layer, LinkSettings(n=self.link_pairs))
         population = paired_data(classifier, generator, layer, 300, seed=1_000).features
         return link, generator, population, card

@@ -107,8 +107,9 @@ def steer(session: Session, spec: str, layer: str, image: torch.Tensor, concept_
     return pair, [row], str(report)
 
 
-def sweep_unit(session: Session, spec: str, unit: int, sources: int = 4, seed: int = 0) -> tuple[Image.Image, str, str]:
-    """(the unit's sweep strip: rows are sources, columns the sweep; its label; report path). The
+def sweep_unit(session: Session, spec: str, unit: int, sources: int = 20, shown_sources: int = 4, seed: int = 0) -> tuple[Image.Image, str, str]:
+    """(the unit's sweep strip: rows are shown_sources of the sources it is read on, columns the
+    sweep; its label; report path). The
     link to the renderer is fitted on the first call for a classifier (about a minute on a CPU)."""
     from genlens.linking.sweeps import SweepSettings
     from genlens.linking.units import sweep_units
@@ -121,7 +122,7 @@ def sweep_unit(session: Session, spec: str, unit: int, sources: int = 4, seed: i
         settings = SweepSettings(modes=("conditional",), sources=max(2, int(sources)), null=16, seed=int(seed))
         results, strips = sweep_units(
             link, generator, session.classifier(spec), population, population[: settings.sources], [int(unit)], settings,
-            probes=ConceptProbe.load(), strip_sources=max(2, int(sources)),
+            probes=ConceptProbe.load(), strip_sources=max(1, min(int(shown_sources), settings.sources)),
         )
     record = results["conditional"]["units"][0]
     strip = strips["conditional"][0]
