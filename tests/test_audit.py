@@ -12,8 +12,8 @@ from genlens.audit.verdicts import depict_verdict, inversion_verdict, linking_ve
 #: Every part at its smallest honest size: DEPICT through exact renders, a few inversions and sweeps.
 TINY = AuditSettings(
     depict_rows=60, depict_repeats=1, generator="renderer", truth_rows=120, truth_repeats=1,
-    inversion_images=12, inversion_samples=1, link_pairs=400, sweep_sources=12, sweep_population=200,
-    sweep_null=12, counterfactual_sources=1,
+    inversion_images=8, inversion_samples=1, link_pairs=400, sweep_sources=8, sweep_population=200,
+    sweep_null=8, counterfactual_sources=1,
 )
 
 
@@ -46,7 +46,9 @@ def test_verdicts_say_disagree_when_a_method_names_another_concept():
 def audits():
     from genlens.classifiers.loader import load_classifier
 
-    return {spec: audit(load_classifier(spec), "shortcut", ["layer3"], TINY) for spec in ("world-cnn-shortcut", "world-cnn")}
+    shortcut = audit(load_classifier("world-cnn-shortcut"), "shortcut", ["layer3"], TINY)
+    shape = audit(load_classifier("world-cnn"), "shortcut", settings=TINY, parts=("depict", "linking"))
+    return {"world-cnn-shortcut": shortcut, "world-cnn": shape}
 
 
 def test_the_shortcut_model_is_found_relying_on_the_pattern_by_every_method(audits):

@@ -26,7 +26,7 @@ def linking_answer(classifier, task: str, settings, device, probes) -> tuple[dic
     generator = load_generator("renderer", device)
     layer = penultimate_layer(classifier)
     link, fit = link_classifier(
-        classifier, generator, "renderer", layer, LinkSettings(n=settings.link_pairs, seed=settings.seed), probes=probes
+        classifier, generator, "renderer", layer, LinkSettings(n=settings.link_pairs, seed=settings.seed, world_n=0), probes=probes
     )
     population = paired_data(classifier, generator, layer, settings.sweep_population, seed=settings.seed + 1_000).features
     sweep = SweepSettings(modes=("conditional",), sources=settings.sweep_sources, null=settings.sweep_null, seed=settings.seed)
