@@ -76,7 +76,7 @@ def _audit(page) -> None:
     page.locator("#classifier input").fill("world-cnn-shortcut")
     page.locator("#classifier input").press("Enter")
     page.locator("#audit").click()
-    page.get_by_text("Permuted in exact renders").first.wait_for(timeout=900_000)
+    page.locator("#verdicts").get_by_text("DEPICT ranks").first.wait_for(timeout=900_000)
 
 
 if __name__ == "__main__":

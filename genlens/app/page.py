@@ -121,7 +121,7 @@ def build_page(session: Session):
                 quick = gr.Checkbox(True, label="quick (under 10 minutes on a 2-core CPU)")
             audit_button = gr.Button("Audit every method", elem_id="audit")
             truth = gr.Textbox(label="ground truth")
-            verdicts = gr.Dataframe(headers=["method", "answer", "agrees", "reading"], label="verdicts", wrap=True, interactive=False)
+            verdicts = gr.Dataframe(headers=["method", "answer", "agrees", "reading"], label="verdicts", wrap=True, interactive=False, elem_id="verdicts")
             audit_report = gr.File(label="report (open it in the browser)")
 
             @_shown_errors
