@@ -49,6 +49,15 @@ def build_page(session: Session):
             upload = gr.Image(type="filepath", label="upload", sources=["upload"], height=160, elem_id="upload")
             name = gr.Dropdown(session.folders.images(), label="file under the named folders", allow_custom_value=True, elem_id="file")
 
+        @_shown_errors
+        def layers_of(spec_):
+            from genlens.audit.run import default_layers
+
+            choices = default_layers(session.classifier(spec_))
+            return gr.update(choices=choices, value=choices[0])
+
+        spec.change(layers_of, [spec], [layer])
+
         def image_of(spec_, source_, seed_, upload_, name_):
             return views.source_image(session, spec_, source_, seed_ or 0, upload_, name_)[0]
 
