@@ -32,6 +32,9 @@ def is_loopback(host: str) -> bool:
 
 def launch(folders: Folders, host: str | None = None, port: int = 7860, device="cpu", block: bool = True):
     """Serve the page for the named folders; (page, local url). With block, return only when the server stops."""
+    import os
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no usage pings
     try:
         import gradio  # noqa: F401
     except ImportError:
