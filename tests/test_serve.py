@@ -96,6 +96,8 @@ def test_in_the_browser_invert_steer_and_refuse_a_path(server, tmp_path):
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        outside = []  # the page must work offline: no font, script or ping from elsewhere
+        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((server["url"], "data:", "blob:")) else None)
         page.goto(server["url"])
         page.locator("#invert").click()
         images = page.locator("#gallery img")
@@ -124,6 +126,7 @@ def test_in_the_browser_invert_steer_and_refuse_a_path(server, tmp_path):
         page.locator("#invert").click()
         page.get_by_text("is not a file inside the named folders").first.wait_for(timeout=30_000)
         browser.close()
+    assert outside == []
 
 
 def test_serve_answers_a_missing_folder_or_a_bad_host_in_one_line(cli_fast, tmp_path):

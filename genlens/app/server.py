@@ -48,6 +48,7 @@ def launch(folders: Folders, host: str | None = None, port: int = 7860, device="
         server_name=bind_host(host), server_port=port, share=False, prevent_thread_lock=True, quiet=True,
         allowed_paths=[str(session.reports), *map(str, session.folders.roots)], max_file_size=MAX_UPLOAD_BYTES,
         ssr_mode=False, show_error=True, inbrowser=False,
+        theme=gradio.themes.Default(font=["system-ui", "sans-serif"], font_mono=["monospace"]),  # no web fonts
     )
     if block:
         page.block_thread()
