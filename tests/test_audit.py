@@ -34,11 +34,11 @@ def test_verdicts_say_disagree_when_a_method_names_another_concept():
     layers[0]["retention"]["shape"] = 0.4
     assert inversion_verdict(layers, "shape", ["shape"])["agrees"]  # lift 0.25
     assert is_kept(0.6, "shape") and not is_kept(0.59, "shape")
-    linking = {"counts": {"selective": {"shape": 2, "x": 1, "y": 2, "background_pattern": 1}, "superposed": 0, "silent": 9},
-               "changed": {"shape": 0.9}}
-    assert linking_verdict(linking, "position")["agrees"]  # x and y together are the position: 3 units
+    counts = {"selective": {"shape": 5, "x": 1, "y": 2, "background_pattern": 1}, "superposed": 0, "silent": 9}
+    linking = {"counts": counts, "influence": {"shape": 0.05, "position": 0.08, "background_pattern": 0.30}}
+    assert linking_verdict(linking, "background_pattern")["agrees"]  # one unit the head reads outweighs five
     assert not linking_verdict(linking, "shape")["agrees"]
-    tie = {"counts": {"selective": {"shape": 2, "background_pattern": 2}, "superposed": 0, "silent": 0}, "changed": {}}
+    tie = {"counts": counts, "influence": {"shape": 0.1, "background_pattern": 0.1}}
     assert linking_verdict(tie, "shape")["answer"] is None
 
 

@@ -34,12 +34,14 @@ def linking_answer(classifier, task: str, settings, device, probes) -> tuple[dic
     swept, strips = sweep_units(link, generator, classifier, population, population[: settings.sweep_sources], units, sweep, probes)
     records = swept["conditional"]["units"]
     extractor = FeatureExtractor(classifier, [layer])
+    influence = unit_influence(extractor, layer, population)
     pairs, paths = _class_pairs(link, generator, classifier, extractor, layer, task, settings, probes, population)
     result = {
         "layer": layer,
         "generator": "renderer",
         "link": {**{k: fit[k] for k in ("pairs", "alpha", "latent_r2")}, "cycle_top1": fit["cycle_generator"]["top1"]},
         "counts": swept["conditional"]["counts"],
+        "influence": concept_influence(records, influence),
         "units": [{k: r[k] for k in ("unit", "label", "concepts")} for r in records],
         "counterfactuals": pairs,
         "changed": _pooled(pairs, "changed"),
@@ -111,3 +113,30 @@ def selective_by_probe_concept(counts: dict) -> dict[str, int]:
         key = AS_PROBE_CONCEPT.get(concept, concept)
         out[key] = out.get(key, 0) + n
     return out
+
+
+def unit_influence(extractor, layer: str, population: torch.Tensor) -> torch.Tensor:
+    """(D,) how much the head's logits move when each unit moves by its own standard deviation
+    (mean over the population of the logits' change in norm): what the decision uses of each unit."""
+    population = population.float()
+    std = population.std(0)
+    with torch.no_grad():
+        base = extractor.logits_from(layer, population)
+        out = torch.zeros(population.shape[1])
+        for u in range(population.shape[1]):
+            moved = population.clone()
+            moved[:, u] += std[u]
+            out[u] = (extractor.logits_from(layer, moved) - base).norm(dim=1).mean()
+    return out
+
+
+def concept_influence(records: list[dict], influence: torch.Tensor) -> dict[str, float]:
+    """Per probe concept, the share of all units' influence on the head held by the units
+    selective for it (x and y counted as position)."""
+    total = float(influence.sum()) or 1.0
+    out: dict[str, float] = {}
+    for record in records:
+        if record["label"] == "selective":
+            key = AS_PROBE_CONCEPT.get(record["concepts"][0], record["concepts"][0])
+            out[key] = out.get(key, 0.0) + float(influence[record["unit"]]) / total
+    return {c: round(v, 4) for c, v in sorted(out.items())}

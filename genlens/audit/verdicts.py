@@ -58,21 +58,23 @@ def inversion_verdict(layers: list[dict], relies_on: str, candidates: list[str])
 
 
 def linking_verdict(result: dict, relies_on: str) -> dict:
-    """Judged by the unit sweeps: the concept the most units are selective for."""
+    """Judged by the unit sweeps, weighted by the head: the concept whose selective units hold the
+    largest share of the units' influence on the logits (a count of units would weigh a unit the
+    head ignores like one it reads)."""
     from genlens.audit.linking_part import selective_by_probe_concept
 
-    selective = selective_by_probe_concept(result["counts"])
-    most = max(selective.values(), default=0)
-    leaders = [c for c, n in selective.items() if n == most and n > 0]
+    influence = result["influence"]
+    most = max(influence.values(), default=0.0)
+    leaders = [c for c, v in influence.items() if v == most and v > 0]
     top = leaders[0] if len(leaders) == 1 else None
     agrees = top == relies_on
-    changed = result["changed"]
+    selective = selective_by_probe_concept(result["counts"])
     line = (
-        f"{most} units are selective for the {_name(top)}, more than for any other concept" if top
-        else "no single concept has the most selective units"
+        f"the units selective for the {_name(top)} carry the largest share of the head's use of the units ({most:.3f})"
+        if top else "no concept's units carry the head's use of the units"
     ) + (
-        f": {'agrees' if agrees else 'disagrees'} ({selective.get(relies_on, 0)} for the {_name(relies_on)}; "
-        f"{result['counts']['superposed']} superposed, {result['counts']['silent']} silent). Counterfactuals across "
-        f"every class pair change the {_name(relies_on)} in {changed.get(relies_on, 0):.2f} of sources."
+        f": {'agrees' if agrees else 'disagrees'}. Units selective: "
+        + ", ".join(f"{_name(c)} {n} ({influence.get(c, 0.0):.3f})" for c, n in selective.items() if n)
+        + f"; {result['counts']['superposed']} superposed, {result['counts']['silent']} silent."
     )
     return {"answer": top, "agrees": agrees, "line": line}

@@ -99,6 +99,12 @@ def _linking(page: HtmlReport, linking: dict, figures: dict) -> None:
     bars = [(c, float(n), None) for c, n in counts["selective"].items()]
     bars += [("superposed", float(counts["superposed"]), None), ("silent", float(counts["silent"]), None)]
     page.svg(bar_chart(bars, "units"), "units selective per concept, superposed and silent")
+    influence = linking.get("influence", {})
+    if influence:
+        page.paragraph(
+            "Share of the head's use of all units (logit change per unit moved by its own spread) held by the "
+            "units selective for each concept: " + ", ".join(f"{c.replace('_', ' ')} {v:.3f}" for c, v in influence.items()) + "."
+        )
     for caption, strip in figures.get("strips", []):
         page.image(image_grid(strip.flatten(0, 1), strip.shape[1], scale=3), f"{caption}; rows are sources, columns the sweep")
     page.heading("Counterfactuals across the decision boundary", 3)
