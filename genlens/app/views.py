@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import torch
 from PIL import Image
 
@@ -44,7 +45,7 @@ def source_image(session: Session, spec: str, source: str, seed: int = 0, upload
         image = checked_image(session.folders.resolve(name or ""))
     else:
         raise GenlensError(f"unknown image source '{source}'")
-    array = torch.from_numpy(__import__("numpy").asarray(image, dtype="float32") / 255.0).permute(2, 0, 1)
+    array = torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0).permute(2, 0, 1)
     return resize(array[None], size)[0].clamp(0, 1), None
 
 
