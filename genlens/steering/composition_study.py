@@ -60,6 +60,91 @@ def _sides(read: list[dict], truth_a: list[dict], truth_b: list[dict], k: int) -
     return out
 
 
+@dataclass
+class _Pairs:
+    """One study's sources, their maps and truths, and how it inverts and reads."""
+
+    inverter: Inverter
+    a: torch.Tensor
+    b: torch.Tensor
+    truth_a: list[dict]
+    truth_b: list[dict]
+    settings: CompositionSettings
+    sampling: SamplingConfig
+    probes: object
+    reader: object
+    bar: object
+
+    def __post_init__(self):
+        self.a, self.b = self.a.cpu(), self.b.cpu()
+        self.k = self.settings.samples
+        self.ma, self.mb = self.inverter.feature_maps(self.a), self.inverter.feature_maps(self.b)
+        self.groups = ops.channel_groups(self.ma.shape[1], self.settings.groups)
+        self.own_a = self.invert(self.ma, "A alone")
+        self.read_a = self.read(self.own_a.flatten(0, 1))
+
+    def invert(self, maps: torch.Tensor, label: str) -> torch.Tensor:
+        return invert_batches(self.inverter, maps, self.k, self.sampling, label=label, bar=self.bar).samples.cpu()
+
+    def read(self, images: torch.Tensor) -> list[dict]:
+        return read_concepts(self.probes, self.reader, images)
+
+    def changed(self, ablated: list[dict]) -> dict[str, float]:
+        """Per concept, the share of readings that differ from A's own inversion's."""
+        return {c: _share(x[c] != y[c] for x, y in zip(ablated, self.read_a)) for c in ablated[0]}
+
+
+def _halves(p: _Pairs) -> tuple[dict, dict]:
+    composite = p.invert(ops.mix(p.ma, p.mb, ops.half_mask(tuple(p.ma.shape[2:]), "left")), "halves")
+    left, right = p.read(_patched(composite, p.a, "left")), p.read(_patched(composite, p.b, "right"))
+    concepts = [c for c in OBJECT if c in left[0]] + (["reader"] if p.reader is not None else [])
+    on_left, on_right = _agreement(left, p.truth_a, concepts, p.k), _agreement(right, p.truth_b, concepts, p.k)
+    both = [all(left[i][c] == p.truth_a[i // p.k][c] and right[i][c] == p.truth_b[i // p.k][c] for c in OBJECT if c in left[i])
+            for i in range(len(left))]
+    result = {"left_is_a": on_left, "right_is_b": on_right, "both": _share(both)}
+    return result, {"halves": torch.stack([p.a, p.b, composite[:, 0]], 1)}
+
+
+def _channels(p: _Pairs) -> tuple[list, dict]:
+    result, strips = [], {}
+    for channels in p.groups:
+        name = f"channels {channels[0]}-{channels[-1]} from B"
+        samples = p.invert(ops.mix_channels(p.ma, p.mb, channels), name)
+        result.append({"from_b": [channels[0], channels[-1]], "sides": _sides(p.read(samples.flatten(0, 1)), p.truth_a, p.truth_b, p.k)})
+        strips[name] = torch.stack([p.a, p.b, samples[:, 0]], 1)
+    return result, strips
+
+
+def _interpolate(p: _Pairs) -> tuple[list, dict]:
+    ts = p.settings.ts
+    steps = [p.invert(ops.interpolate(p.ma, p.mb, t), f"t {t:g}") for t in ts]
+    result = [{"t": t, "sides": _sides(p.read(s.flatten(0, 1)), p.truth_a, p.truth_b, p.k)} for t, s in zip(ts, steps)]
+    return result, {"interpolate": torch.stack([p.a, *[s[:, 0] for s in steps], p.b], 1)}
+
+
+def _ablate(p: _Pairs) -> tuple[list, dict]:
+    result, strips = [], {}
+    for channels in p.groups:
+        name = f"ablate {channels[0]}-{channels[-1]}"
+        ablated_images = p.invert(ops.ablate_channels(p.ma, channels), name)
+        ablated = p.read(ablated_images.flatten(0, 1))
+        result.append({"channels": [channels[0], channels[-1]], "changed": p.changed(ablated),
+                       "kept": _agreement(ablated, p.truth_a, list(ablated[0]), p.k)})
+        strips[name] = torch.stack([p.a, p.own_a[:, 0], ablated_images[:, 0]], 1)
+    return result, strips
+
+
+def _ablate_direction(p: _Pairs) -> tuple[dict, dict]:
+    direction = p.settings.ablate_direction
+    samples = p.invert(ops.ablate_direction(p.ma, direction), "ablate direction")
+    result = {"direction": direction.describe(), "changed": p.changed(p.read(samples.flatten(0, 1)))}
+    return result, {"ablate direction": torch.stack([p.a, p.own_a[:, 0], samples[:, 0]], 1)}
+
+
+#: Each mode's part of the study, in MODES order.
+_PARTS = {"halves": _halves, "channels": _channels, "interpolate": _interpolate, "ablate": _ablate}
+
+
 def compose_study(
     inverter: Inverter, a: torch.Tensor, b: torch.Tensor, truth_a: list[dict], truth_b: list[dict],
     settings: CompositionSettings, sampling: SamplingConfig, probes, reader=None, bar=None,
@@ -74,57 +159,17 @@ def compose_study(
     if reader is not None:  # the reader's reading is checked against the truth of its concept
         truth_a = [t | {"reader": t[reader.concept]} for t in truth_a]
         truth_b = [t | {"reader": t[reader.concept]} for t in truth_b]
-    ma, mb = inverter.feature_maps(a), inverter.feature_maps(b)
-    k = settings.samples
-
-    def invert(maps: torch.Tensor, label: str) -> torch.Tensor:
-        return invert_batches(inverter, maps, k, sampling, label=label, bar=bar).samples.cpu()
-
-    def read(images: torch.Tensor) -> list[dict]:
-        return read_concepts(probes, reader, images)
-
+    pairs = _Pairs(inverter, a, b, truth_a, truth_b, settings, sampling, probes, reader, bar)
     result: dict = {"classifier": inverter.classifier_spec, "layer": inverter.layer, "pairs": len(a),
-                    "settings": asdict(settings) | {"ablate_direction": None}, "map_channels": ma.shape[1]}
+                    "settings": asdict(settings) | {"ablate_direction": None}, "map_channels": pairs.ma.shape[1]}
+    result["a_alone"] = _agreement(pairs.read_a, truth_a, list(pairs.read_a[0]), settings.samples)
     strips: dict[str, torch.Tensor] = {}
-    own_a = invert(ma, "A alone")
-    read_a = read(own_a.flatten(0, 1))
-    result["a_alone"] = _agreement(read_a, truth_a, list(read_a[0]), k)
-    groups = ops.channel_groups(ma.shape[1], settings.groups)
-    if "halves" in settings.modes:
-        composite = invert(ops.mix(ma, mb, ops.half_mask(tuple(ma.shape[2:]), "left")), "halves")
-        left, right = read(_patched(composite, a.cpu(), "left")), read(_patched(composite, b.cpu(), "right"))
-        concepts = [c for c in OBJECT if c in left[0]] + (["reader"] if reader is not None else [])
-        on_left, on_right = _agreement(left, truth_a, concepts, k), _agreement(right, truth_b, concepts, k)
-        both = [all(left[i][c] == truth_a[i // k][c] and right[i][c] == truth_b[i // k][c] for c in OBJECT if c in left[i])
-                for i in range(len(left))]
-        result["halves"] = {"left_is_a": on_left, "right_is_b": on_right, "both": _share(both)}
-        strips["halves"] = torch.stack([a.cpu(), b.cpu(), composite[:, 0]], 1)
-    if "channels" in settings.modes:
-        result["channels"] = []
-        for g, channels in enumerate(groups):
-            samples = invert(ops.mix_channels(ma, mb, channels), f"channels {channels[0]}-{channels[-1]} from B")
-            result["channels"].append({"from_b": [channels[0], channels[-1]], "sides": _sides(read(samples.flatten(0, 1)), truth_a, truth_b, k)})
-            strips[f"channels {channels[0]}-{channels[-1]} from B"] = torch.stack([a.cpu(), b.cpu(), samples[:, 0]], 1)
-    if "interpolate" in settings.modes:
-        steps = [invert(ops.interpolate(ma, mb, t), f"t {t:g}") for t in settings.ts]
-        result["interpolate"] = [{"t": t, "sides": _sides(read(s.flatten(0, 1)), truth_a, truth_b, k)} for t, s in zip(settings.ts, steps)]
-        strips["interpolate"] = torch.stack([a.cpu(), *[s[:, 0] for s in steps], b.cpu()], 1)
-    if "ablate" in settings.modes:
-        result["ablate"] = []
-        for channels in groups:
-            samples = invert(ops.ablate_channels(ma, channels), f"ablate {channels[0]}-{channels[-1]}")
-            ablated = read(samples.flatten(0, 1))
-            changed = {c: _share(x[c] != y[c] for x, y in zip(ablated, read_a)) for c in ablated[0]}
-            result["ablate"].append({"channels": [channels[0], channels[-1]], "changed": changed,
-                                     "kept": _agreement(ablated, truth_a, list(ablated[0]), k)})
-            strips[f"ablate {channels[0]}-{channels[-1]}"] = torch.stack([a.cpu(), own_a[:, 0], samples[:, 0]], 1)
+    for mode, part in _PARTS.items():
+        if mode in settings.modes:
+            result[mode], shown = part(pairs)
+            strips.update(shown)
     if settings.ablate_direction is not None:
-        samples = invert(ops.ablate_direction(ma, settings.ablate_direction), "ablate direction")
-        ablated = read(samples.flatten(0, 1))
-        result["ablate_direction"] = {
-            "direction": settings.ablate_direction.describe(),
-            "changed": {c: _share(x[c] != y[c] for x, y in zip(ablated, read_a)) for c in ablated[0]},
-        }
-        strips["ablate direction"] = torch.stack([a.cpu(), own_a[:, 0], samples[:, 0]], 1)
+        result["ablate_direction"], shown = _ablate_direction(pairs)
+        strips.update(shown)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     return result, strips
