@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 from genlens.app import views
 from genlens.app.session import Session
@@ -33,111 +34,149 @@ def _shown_errors(fn):
     return run
 
 
-def build_page(session: Session):
-    """The gr.Blocks of the explorer for one session."""
-    import gradio as gr
+@dataclass
+class Inputs:
+    """The page's shared inputs: the classifier, its layer and the image source, as Gradio components."""
 
-    classifiers = _shipped_classifiers()
-    with gr.Blocks(title="genlens explorer") as page:
-        gr.Markdown("# genlens explorer\nWhat a classifier's features encode, seen through generated images.")
-        with gr.Row():
-            spec = gr.Dropdown(classifiers, value="world-cnn", label="classifier", allow_custom_value=True, elem_id="classifier")
-            layer = gr.Dropdown(["layer2", "layer3"], value="layer2", label="layer", allow_custom_value=True, elem_id="layer")
-        with gr.Row():
-            source = gr.Radio(SOURCES, value="world render", label="image", elem_id="source")
-            seed = gr.Number(3, label="world render seed", precision=0, minimum=0, elem_id="seed")
-            upload = gr.Image(type="filepath", label="upload", sources=["upload"], height=160, elem_id="upload")
-            name = gr.Dropdown(session.folders.images(), label="file under the named folders", allow_custom_value=True, elem_id="file")
+    spec: object
+    layer: object
+    source: object
+    seed: object
+    upload: object
+    name: object
+
+    @property
+    def image(self) -> list:
+        """The components that choose the source image, in views.source_image's order."""
+        return [self.spec, self.source, self.seed, self.upload, self.name]
+
+
+def _image_of(session: Session, spec_, source_, seed_, upload_, name_):
+    return views.source_image(session, spec_, source_, seed_ or 0, upload_, name_)[0]
+
+
+def _inputs(gr, session: Session) -> Inputs:
+    with gr.Row():
+        spec = gr.Dropdown(_shipped_classifiers(), value="world-cnn", label="classifier", allow_custom_value=True, elem_id="classifier")
+        layer = gr.Dropdown(["layer2", "layer3"], value="layer2", label="layer", allow_custom_value=True, elem_id="layer")
+    with gr.Row():
+        source = gr.Radio(SOURCES, value="world render", label="image", elem_id="source")
+        seed = gr.Number(3, label="world render seed", precision=0, minimum=0, elem_id="seed")
+        upload = gr.Image(type="filepath", label="upload", sources=["upload"], height=160, elem_id="upload")
+        name = gr.Dropdown(session.folders.images(), label="file under the named folders", allow_custom_value=True, elem_id="file")
+
+    @_shown_errors
+    def layers_of(spec_):
+        from genlens.audit.run import default_layers
+
+        choices = default_layers(session.classifier(spec_))
+        return gr.update(choices=choices, value=choices[0])
+
+    spec.change(layers_of, [spec], [layer])
+    return Inputs(spec, layer, source, seed, upload, name)
+
+
+def _invert_tab(gr, session: Session, inputs: Inputs) -> None:
+    with gr.Tab("Invert", elem_id="tab-invert"):
+        samples = gr.Slider(1, 8, value=3, step=1, label="samples", elem_id="samples")
+        button = gr.Button("Invert", variant="primary", elem_id="invert")
+        gallery = gr.Gallery(label="source, then its inversions", columns=9, height=230, elem_id="gallery")
+        table = gr.Dataframe(headers=views.READING_HEADERS, label="what the probes and the classifier read", interactive=False)
+        report = gr.File(label="report", elem_id="invert-report")
 
         @_shown_errors
-        def layers_of(spec_):
-            from genlens.audit.run import default_layers
+        def run(layer_, spec_, source_, seed_, upload_, name_, samples_, progress=gr.Progress()):
+            progress(0.1, desc="loading the classifier and its inverter")
+            image = _image_of(session, spec_, source_, seed_, upload_, name_)
+            progress(0.3, desc="inverting")
+            return views.invert(session, spec_, layer_, image, int(samples_), int(seed_ or 0))
 
-            choices = default_layers(session.classifier(spec_))
-            return gr.update(choices=choices, value=choices[0])
+        button.click(run, [inputs.layer, *inputs.image, samples], [gallery, table, report])
 
-        spec.change(layers_of, [spec], [layer])
 
-        def image_of(spec_, source_, seed_, upload_, name_):
-            return views.source_image(session, spec_, source_, seed_ or 0, upload_, name_)[0]
+def _steer_tab(gr, session: Session, inputs: Inputs) -> None:
+    with gr.Tab("Steer", elem_id="tab-steer"):
+        concept = gr.Textbox("color=blue", label="concept = value", elem_id="concept")
+        alpha = gr.Slider(-4, 4, value=0, step=0.5, label="alpha (release to invert)", elem_id="alpha")
+        steered = gr.Image(label="the source, then the inversion of its steered map", height=210, elem_id="steered")
+        table = gr.Dataframe(headers=views.READING_HEADERS, label="what the probes and the classifier read", interactive=False)
+        report = gr.File(label="report", elem_id="steer-report")
 
-        with gr.Tab("Invert", elem_id="tab-invert"):
-            samples = gr.Slider(1, 8, value=3, step=1, label="samples", elem_id="samples")
-            invert_button = gr.Button("Invert", variant="primary", elem_id="invert")
-            gallery = gr.Gallery(label="source, then its inversions", columns=9, height=230, elem_id="gallery")
-            invert_table = gr.Dataframe(headers=views.READING_HEADERS, label="what the probes and the classifier read", interactive=False)
-            invert_report = gr.File(label="report", elem_id="invert-report")
+        @_shown_errors
+        def run(layer_, spec_, source_, seed_, upload_, name_, concept_, alpha_, progress=gr.Progress()):
+            progress(0.1, desc="learning the concept's direction (first time) and inverting")
+            image = _image_of(session, spec_, source_, seed_, upload_, name_)
+            return views.steer(session, spec_, layer_, image, concept_, float(alpha_), int(seed_ or 0))
 
-            @_shown_errors
-            def do_invert(spec_, layer_, source_, seed_, upload_, name_, samples_, progress=gr.Progress()):
-                progress(0.1, desc="loading the classifier and its inverter")
-                image = image_of(spec_, source_, seed_, upload_, name_)
-                progress(0.3, desc="inverting")
-                return views.invert(session, spec_, layer_, image, int(samples_), int(seed_ or 0))
+        alpha.release(run, [inputs.layer, *inputs.image, concept, alpha], [steered, table, report])
 
-            invert_button.click(do_invert, [spec, layer, source, seed, upload, name, samples], [gallery, invert_table, invert_report])
 
-        with gr.Tab("Steer", elem_id="tab-steer"):
-            concept = gr.Textbox("color=blue", label="concept = value", elem_id="concept")
-            alpha = gr.Slider(-4, 4, value=0, step=0.5, label="alpha (release to invert)", elem_id="alpha")
-            steered = gr.Image(label="the source, then the inversion of its steered map", height=210, elem_id="steered")
-            steer_table = gr.Dataframe(headers=views.READING_HEADERS, label="what the probes and the classifier read", interactive=False)
-            steer_report = gr.File(label="report", elem_id="steer-report")
+def _units_tab(gr, session: Session, inputs: Inputs) -> None:
+    with gr.Tab("Units", elem_id="tab-units"):
+        unit = gr.Number(0, label="unit of the penultimate layer", precision=0, minimum=0, elem_id="unit")
+        button = gr.Button("Sweep (the first call fits the link, about a minute)", elem_id="sweep")
+        strip = gr.Image(label="rows: sources; columns: the sweep", elem_id="strip")
+        label = gr.Textbox(label="label", elem_id="unit-label")
+        report = gr.File(label="report")
 
-            @_shown_errors
-            def do_steer(spec_, layer_, source_, seed_, upload_, name_, concept_, alpha_, progress=gr.Progress()):
-                progress(0.1, desc="learning the concept's direction (first time) and inverting")
-                image = image_of(spec_, source_, seed_, upload_, name_)
-                return views.steer(session, spec_, layer_, image, concept_, float(alpha_), int(seed_ or 0))
+        @_shown_errors
+        def run(spec_, unit_, progress=gr.Progress()):
+            progress(0.1, desc="fitting the link to the renderer (first time) and sweeping")
+            return views.sweep_unit(session, spec_, int(unit_ or 0))
 
-            alpha.release(do_steer, [spec, layer, source, seed, upload, name, concept, alpha], [steered, steer_table, steer_report])
+        button.click(run, [inputs.spec, unit], [strip, label, report])
 
-        with gr.Tab("Units", elem_id="tab-units"):
-            unit = gr.Number(0, label="unit of the penultimate layer", precision=0, minimum=0, elem_id="unit")
-            unit_button = gr.Button("Sweep (the first call fits the link, about a minute)", elem_id="sweep")
-            strip = gr.Image(label="rows: sources; columns: the sweep", elem_id="strip")
-            unit_label = gr.Textbox(label="label", elem_id="unit-label")
-            unit_report = gr.File(label="report")
 
-            @_shown_errors
-            def do_sweep(spec_, unit_, progress=gr.Progress()):
-                progress(0.1, desc="fitting the link to the renderer (first time) and sweeping")
-                return views.sweep_unit(session, spec_, int(unit_ or 0))
+def _depict_tab(gr, session: Session, inputs: Inputs) -> None:
+    with gr.Tab("DEPICT", elem_id="tab-depict"):
+        with gr.Row():
+            task = gr.Radio(["shape", "shortcut"], value="shortcut", label="world task")
+            generator = gr.Radio(["renderer", "world"], value="renderer", label="generator")
+            rows = gr.Number(150, label="rows", precision=0, minimum=2)
+        button = gr.Button("Rank concepts", elem_id="depict")
+        chart = gr.HTML(elem_id="depict-chart")
+        ranking = gr.Dataframe(headers=["concept", "drop", "95% low", "95% high"], label="ranking", interactive=False)
+        report = gr.File(label="report")
 
-            unit_button.click(do_sweep, [spec, unit], [strip, unit_label, unit_report])
+        @_shown_errors
+        def run(spec_, task_, generator_, rows_, progress=gr.Progress()):
+            progress(0.1, desc="permuting and generating")
+            table, svg, report_ = views.depict_ranking(session, spec_, task_, int(rows_ or 0), 2, generator_)
+            return svg, table, report_
 
-        with gr.Tab("DEPICT", elem_id="tab-depict"):
-            with gr.Row():
-                task = gr.Radio(["shape", "shortcut"], value="shortcut", label="world task")
-                generator = gr.Radio(["renderer", "world"], value="renderer", label="generator")
-                rows = gr.Number(150, label="rows", precision=0, minimum=2)
-            depict_button = gr.Button("Rank concepts", elem_id="depict")
-            chart = gr.HTML(elem_id="depict-chart")
-            ranking = gr.Dataframe(headers=["concept", "drop", "95% low", "95% high"], label="ranking", interactive=False)
-            depict_report = gr.File(label="report")
+        button.click(run, [inputs.spec, task, generator, rows], [chart, ranking, report])
 
-            @_shown_errors
-            def do_depict(spec_, task_, generator_, rows_, progress=gr.Progress()):
-                progress(0.1, desc="permuting and generating")
-                table, svg, report = views.depict_ranking(session, spec_, task_, int(rows_ or 0), 2, generator_)
-                return svg, table, report
 
-            depict_button.click(do_depict, [spec, task, generator, rows], [chart, ranking, depict_report])
+def _audit_tab(gr, session: Session, inputs: Inputs) -> None:
+    with gr.Tab("Audit", elem_id="tab-audit"):
+        with gr.Row():
+            task = gr.Radio(["shape", "shortcut"], value="shortcut", label="world task")
+            quick = gr.Checkbox(True, label="quick (under 10 minutes on a 2-core CPU)")
+        button = gr.Button("Audit every method", elem_id="audit")
+        truth = gr.Textbox(label="ground truth")
+        verdicts = gr.Dataframe(headers=["method", "answer", "agrees", "reading"], label="verdicts", wrap=True, interactive=False, elem_id="verdicts")
+        report = gr.File(label="report (open it in the browser)")
 
-        with gr.Tab("Audit", elem_id="tab-audit"):
-            with gr.Row():
-                audit_task = gr.Radio(["shape", "shortcut"], value="shortcut", label="world task")
-                quick = gr.Checkbox(True, label="quick (under 10 minutes on a 2-core CPU)")
-            audit_button = gr.Button("Audit every method", elem_id="audit")
-            truth = gr.Textbox(label="ground truth")
-            verdicts = gr.Dataframe(headers=["method", "answer", "agrees", "reading"], label="verdicts", wrap=True, interactive=False, elem_id="verdicts")
-            audit_report = gr.File(label="report (open it in the browser)")
+        @_shown_errors
+        def run(spec_, task_, quick_, progress=gr.Progress()):
+            progress(0.05, desc="auditing: DEPICT, inversions, Linking in Style")
+            table, line, report_ = views.run_audit(session, spec_, task_, bool(quick_))
+            return line, table, report_
 
-            @_shown_errors
-            def do_audit(spec_, task_, quick_, progress=gr.Progress()):
-                progress(0.05, desc="auditing: DEPICT, inversions, Linking in Style")
-                table, line, report = views.run_audit(session, spec_, task_, bool(quick_))
-                return line, table, report
+        button.click(run, [inputs.spec, task, quick], [truth, verdicts, report])
 
-            audit_button.click(do_audit, [spec, audit_task, quick], [truth, verdicts, audit_report])
+
+#: The page's tabs, in order.
+TABS = (_invert_tab, _steer_tab, _units_tab, _depict_tab, _audit_tab)
+
+
+def build_page(session: Session):
+    """The gr.Blocks of the explorer for one session: the shared inputs, then one tab per method."""
+    import gradio as gr
+
+    with gr.Blocks(title="genlens explorer") as page:
+        gr.Markdown("# genlens explorer\nWhat a classifier's features encode, seen through generated images.")
+        inputs = _inputs(gr, session)
+        for tab in TABS:
+            tab(gr, session, inputs)
     return page

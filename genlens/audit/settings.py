@@ -10,16 +10,20 @@ class AuditSettings:
     """Sizes of the audit's parts. The defaults are the measured run (narrower intervals);
     `quick()` sizes every part to finish in under 10 minutes on a 2-core CPU."""
 
+    #: DEPICT: rows of the permuted table, repeats, sampling steps and the caption generator.
     depict_rows: int = 300
     depict_repeats: int = 3
     depict_steps: int = 20
     generator: str = "world"
+    #: The ground truth: the renderer's permutation importance.
     truth_rows: int = 500
     truth_repeats: int = 3
+    #: Inversions: sources, samples each, steps and the method ("auto": FeatInv where shipped).
     inversion_images: int = 64
     inversion_samples: int = 2
     inversion_steps: int = 20
     inversion_method: str = "auto"
+    #: Linking: generator pairs for the link, sweep sources, the units' population and the null's size.
     link_pairs: int = 5000
     sweep_sources: int = 50
     sweep_population: int = 1000

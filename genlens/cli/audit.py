@@ -10,7 +10,6 @@ from genlens.cli import options
 from genlens.cli.app import app, emit
 from genlens.cli.options import MAX_COUNT
 from genlens.cli.outputs import claim_folder
-from genlens.classifiers.user_models import with_weights
 
 
 def _show(o: dict) -> None:
@@ -42,11 +41,8 @@ def audit_command(
 
     Its length is its option list; the body validates, runs one library call and reports.
     """
-    classifier = with_weights(classifier, weights)
     from genlens.audit import AuditSettings, audit
     from genlens.audit.truth import task_truth
-    from genlens.classifiers.loader import load_classifier
-    from genlens.device import resolve_device
     from genlens.errors import GenlensError
     from genlens.features import FeatureExtractor
     from genlens.inversion.methods import METHODS
@@ -57,8 +53,7 @@ def audit_command(
     picked = [part.strip() for part in layers.split(",") if part.strip()] if layers is not None else None
     if picked is not None and not picked:
         raise GenlensError("--layers needs at least one layer name")
-    dev = resolve_device(device)
-    model = load_classifier(classifier, device=dev)
+    classifier, model, dev = options.load_model(classifier, weights, device)
     task = task or model.config.task
     if task is None:
         raise GenlensError(f"{classifier} was not trained on a world task; give --task shape or --task shortcut")

@@ -9,7 +9,6 @@ import typer
 from genlens.world.seeds import held_out
 from genlens.cli import options
 from genlens.cli.options import MAX_COUNT
-from genlens.classifiers.user_models import with_weights
 from genlens.cli.app import emit
 from genlens.cli.evaluate import eval_app
 from genlens.cli.outputs import claim_folder
@@ -42,9 +41,6 @@ def eval_inversion(
 
     Its length is its option list; the body validates, runs one library call and reports.
     """
-    classifier = with_weights(classifier, weights)
-    from genlens.classifiers.loader import load_classifier
-    from genlens.device import resolve_device
     from genlens.features import FeatureExtractor
     from genlens.generators.samplers import check_sampling
     from genlens.images import load_images
@@ -59,8 +55,7 @@ def eval_inversion(
         raise GenlensError("--methods must name at least one method; --n at least 2; --samples at least 1")
     check_sampling(steps, sampler, 1.0)
     claim_folder(report, "eval inversion", overwrite)
-    dev = resolve_device(device)
-    model = load_classifier(classifier, device=dev)
+    classifier, model, dev = options.load_model(classifier, weights, device)
     FeatureExtractor(model, [layer])  # an unknown layer fails here, before anything loads
     loaded = {name: load_method(name, model, layer, dev) for name in names}
     watcher = load_observer(observer, classifier, dev)

@@ -9,7 +9,6 @@ import typer
 
 from genlens.cli import options
 from genlens.cli.options import MAX_COUNT, MAX_SCALE
-from genlens.classifiers.user_models import with_weights
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import claim_folder, mark_run
 
@@ -47,9 +46,6 @@ def fit_command(
     """Fit the linear link from a classifier's features to a generator's latent on pairs drawn from
     the generator; report held-out latent R^2 and the cycle image -> features -> latent -> image read
     by the classifier, the concept probes and the reader."""
-    classifier = with_weights(classifier, weights)
-    from genlens.classifiers.loader import load_classifier
-    from genlens.device import resolve_device
     from genlens.errors import GenlensError
     from genlens.features import FeatureExtractor
     from genlens.features.penultimate import penultimate_layer
@@ -61,8 +57,7 @@ def fit_command(
     if not 0 < held_out < 1:
         raise GenlensError(f"--held-out must be between 0 and 1, got {held_out}")
     claim_folder(out, "link fit", overwrite, clear=False, model=True)
-    dev = resolve_device(device)
-    model = load_classifier(classifier, device=dev)
+    classifier, model, dev = options.load_model(classifier, weights, device)
     layer = layer or penultimate_layer(model)
     FeatureExtractor(model, [layer])  # an unknown layer fails here, listing the valid ones
     gen = load_generator(generator, dev)
@@ -138,8 +133,6 @@ def units_command(
 
     Its length is its option list; the body validates, runs one library call and reports.
     """
-    from genlens.classifiers.loader import load_classifier
-    from genlens.device import resolve_device
     from genlens.errors import GenlensError
     from genlens.linking.generator import load_generator
     from genlens.linking.link_map import LinkMap
@@ -156,8 +149,7 @@ def units_command(
     if sources < 2 or population < sources or null < 1:
         raise GenlensError("--sources must be at least 2, --population at least --sources, --null at least 1")
     settings = SweepSettings(steps=steps, low=low, high=high, modes=modes, null=null, sources=sources, seed=seed, faithful=faithful)
-    dev = resolve_device(device)
-    model = load_classifier(linked.config.classifier, device=dev)
+    _, model, dev = options.load_model(linked.config.classifier, None, device)
     if list(model.class_names) != linked.config.class_names:
         raise GenlensError(f"{link} was fitted for another classifier than {linked.config.classifier} loads now")
     gen = load_generator(linked.config.generator, dev)
@@ -218,9 +210,7 @@ def counterfactual_command(
     """
     import torch
 
-    from genlens.classifiers.loader import load_classifier
     from genlens.world.seeds import held_out
-    from genlens.device import resolve_device
     from genlens.errors import GenlensError
     from genlens.features import FeatureExtractor
     from genlens.linking.counterfactual import CounterfactualSettings, counterfactuals
@@ -236,8 +226,7 @@ def counterfactual_command(
         raise GenlensError(f"unknown target class '{target}', expected one of {', '.join(names)}")
     if (world is None) == (not image):
         raise GenlensError("give sources with --world N or --image PATH, not both")
-    dev = resolve_device(device)
-    model = load_classifier(linked.config.classifier, device=dev)
+    _, model, dev = options.load_model(linked.config.classifier, None, device)
     if world is not None:
 
         if model.config.task is None:

@@ -28,3 +28,15 @@ def image_list(first: list | None, more: list | None) -> list:
     if more and not first:
         raise GenlensError(f"unexpected argument '{more[0]}'; give image files with --images PATH ...")
     return list(first or []) + list(more or [])
+
+
+def load_model(spec: str, weights, device: str):
+    """The model option group loaded: (the spec with the user's weights, the classifier on its
+    device, that device)."""
+    from genlens.classifiers.loader import load_classifier
+    from genlens.classifiers.user_models import with_weights
+    from genlens.device import resolve_device
+
+    spec = with_weights(spec, weights)
+    dev = resolve_device(device)
+    return spec, load_classifier(spec, device=dev), dev

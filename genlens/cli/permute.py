@@ -9,7 +9,6 @@ import typer
 from genlens.world.seeds import EVAL_SEED
 from genlens.cli import options
 from genlens.cli.options import MAX_COUNT
-from genlens.classifiers.user_models import with_weights
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import claim_folder
 from genlens.errors import GenlensError
@@ -45,9 +44,6 @@ def permute_command(
 
     Its length is its option list; the body validates, runs one library call and reports.
     """
-    classifier = with_weights(classifier, weights)
-    from genlens.classifiers.loader import load_classifier
-    from genlens.device import resolve_device
     from genlens.measure.probes import ConceptProbe
     from genlens.permutation.run import depict
 
@@ -56,8 +52,7 @@ def permute_command(
     if repeats < 1 or n < 2 or steps < 1:
         raise GenlensError("--repeats and --steps must be at least 1, --n at least 2")
     claim_folder(report, "permute", overwrite)
-    dev = resolve_device(device)
-    model = load_classifier(classifier, device=dev)
+    classifier, model, dev = options.load_model(classifier, weights, device)
     probes, real = None, None
     if world is not None:
         from genlens.permutation.world_table import world_table

@@ -119,6 +119,11 @@ def train_defaults_command(
     )
 
 
+def _trained_line(what: str, card: dict, out: Path) -> str:
+    """One line on a finished training run: steps, seconds, device, final loss and where it went."""
+    return f"{what}: {card['steps']} steps in {card['seconds']} s on {card['device']}, final loss {card['final_loss']} -> {out}"
+
+
 def _card_line(name: str, card: dict) -> str:
     figure = card.get("test_accuracy") or card.get("validation") or card.get("caption_probe_accuracy")
     return f"{name}: {figure} ({card['steps']} steps, {card['seconds']} s, {card['device']})"
@@ -143,14 +148,7 @@ def train_diffusion_command(
     claim_training_folder(out, overwrite)
     settings = _settings(steps, batch_size, lr, seed, device, checkpoint_every, weight_decay=0.0, max_grad_norm=1.0)
     _, card = train_diffusion(out, settings, size=size)
-    emit(
-        card,
-        as_json,
-        lambda c: print(
-            f"base diffusion: {c['steps']} steps in {c['seconds']} s on {c['device']}, "
-            f"final loss {c['final_loss']} -> {out}"
-        ),
-    )
+    emit(card, as_json, lambda c: print(_trained_line("base diffusion", c, out)))
 
 
 @train_app.command("inverter")
@@ -234,14 +232,7 @@ def train_inverter_command(
         feature_weight=feature_weight,
         init=start.controlnet if start else None,
     )
-    emit(
-        card,
-        as_json,
-        lambda c: print(
-            f"inverter {classifier} {layer}: {c['steps']} steps in {c['seconds']} s "
-            f"on {c['device']}, final loss {c['final_loss']} -> {out}"
-        ),
-    )
+    emit(card, as_json, lambda c: print(_trained_line(f"inverter {classifier} {layer}", c, out)))
 
 
 @train_app.command("decoder")
