@@ -4,13 +4,20 @@
     python benchmarks/generator_pilots.py b-autoencoder OUT --critic CRITIC --ae-steps 600
     python benchmarks/generator_pilots.py gate OUT --probes PROBES
     python benchmarks/generator_pilots.py b-base OUT --steps 1000 [--autoencoder AE --critic CRITIC]
+    python benchmarks/generator_pilots.py critic OUT --steps 700 [--world VARIANT]
+    python benchmarks/generator_pilots.py readers OUT --steps 700 --world large   (probes and a shape reader)
+    python benchmarks/generator_pilots.py eval OUT [--probes P --reader R] [--world VARIANT] [--guidance G]
 
 a: pixel base (the shipped UNet) with the critic's feature term on the predicted clean image, EMA,
    masked caption padding and the caption's bag of words.
 b: latent base: a world autoencoder (gated on its reconstructions' read-back), then a UNet on its
    8 x 8 x 8 latents with cross-attention at every level, masked padding and the bag of words;
    with --critic, also the critic's feature term on the predicted clean latent decoded by the VAE (B2).
-Each pilot prints its card; read it back with `genlens eval diffusion --base OUT/base --probes PROBES`.
+--world changes the world every command of the process sees, for the world-side levers: `upright`
+draws every object at rotation 0 (a caption then names all that varies in the object but a 1.6-px
+jitter), `large` scales single objects' radii by --scale (multi-object scenes keep theirs). The
+shipped probes and world-vit read upright objects (a subset of the world); large objects need readers
+of their own (`readers`). Each pilot prints its card; read it back with `genlens eval diffusion --base OUT/base --probes PROBES`.
 """
 
 from __future__ import annotations
@@ -28,6 +35,44 @@ from genlens.measure.generation import reconstruction_fidelity
 from genlens.measure.probes import ConceptProbe
 from genlens.measure.reader import load_reader
 from genlens.training.loop import TrainSettings
+
+
+def use_world(variant: str, scale: float) -> None:
+    """Change the world of this process: `standard` (as shipped), `upright` or `large` (see the docstring)."""
+    from genlens.world import scenes, tasks
+
+    if variant == "upright":
+        sample = tasks.sample_scenes
+
+        def upright(*args, **kwargs):
+            batch = sample(*args, **kwargs)
+            batch.rotation[:] = 0.0
+            return batch
+
+        tasks.sample_scenes = upright
+    elif variant == "large":
+        radius = scenes.SceneBatch.radius.fget
+        scenes.SceneBatch.radius = property(lambda b: radius(b) * (scale if b.present.shape[1] == 1 else 1.0))
+
+
+def train_readers(out: Path, steps: int) -> dict:
+    """Robust probes and a shape reader (world-cnn's architecture, its own seed) for this process's world."""
+    from genlens.classifiers.training import train_classifier
+    from genlens.measure.probe_training import train_probes
+
+    probes = train_probes(out / "probes", TrainSettings(steps=steps, batch_size=128, lr=2e-3, seed=4), eval_n=1000)[1]
+    reader = train_classifier("shape", "world-cnn", out / "reader", TrainSettings(steps=steps, batch_size=128, lr=2e-3, seed=41))[1]
+    return {"probes": probes["robustness"] | {"clean": probes["test_accuracy"]}, "reader": reader["test_accuracy"]}
+
+
+def evaluate(out: Path, probes: Path | None, reader: str, guidance: float) -> dict:
+    """Caption read-back of OUT/base, as `genlens eval diffusion --n 256` (20 DPM-Solver++ steps)."""
+    from genlens.generators.base_model import load_base
+    from genlens.measure.generation import caption_fidelity
+
+    result = caption_fidelity(load_base(str(out / "base")), ConceptProbe.load(probes), 256, 20, "dpm", guidance, 0,
+                              reader=load_reader(reader))
+    return {"guidance": guidance, "accuracy": result["accuracy"], "reader": result["reader"]}
 
 
 def base_settings(steps: int, seed: int) -> TrainSettings:
@@ -70,7 +115,7 @@ def pilot_b_base(out: Path, steps: int, autoencoder: Path | None, critic: Path |
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pilot", choices=["a", "b-autoencoder", "gate", "b-base"])
+    parser.add_argument("pilot", choices=["a", "b-autoencoder", "gate", "b-base", "critic", "readers", "eval"])
     parser.add_argument("out", type=Path)
     parser.add_argument("--critic", type=Path)
     parser.add_argument("--probes", type=Path)
@@ -79,8 +124,22 @@ def main() -> None:
     parser.add_argument("--ae-steps", type=int, default=1500)
     parser.add_argument("--feature-weight", type=float, default=0.3)
     parser.add_argument("--perceptual-weight", type=float, default=AutoencoderLoss.perceptual_weight)
+    parser.add_argument("--world", choices=["standard", "upright", "large"], default="standard")
+    parser.add_argument("--scale", type=float, default=1.5, help="radius factor of single objects in the large world")
+    parser.add_argument("--reader", default="world-vit")
+    parser.add_argument("--guidance", type=float, default=1.0)
     args = parser.parse_args()
-    if args.pilot == "a":
+    use_world(args.world, args.scale)
+    if args.pilot == "critic":
+        from genlens.generators.critic import train_critic
+
+        settings = TrainSettings(steps=args.steps, batch_size=128, lr=2e-3, seed=16)
+        result = train_critic(args.out / "critic", settings)[1]
+    elif args.pilot == "readers":
+        result = train_readers(args.out, args.steps)
+    elif args.pilot == "eval":
+        result = evaluate(args.out, args.probes, args.reader, args.guidance)
+    elif args.pilot == "a":
         result = pilot_a(args.out, args.critic, args.steps, args.feature_weight)
     elif args.pilot == "b-autoencoder":
         result = pilot_b_autoencoder(args.out, args.critic, args.ae_steps, args.perceptual_weight)
