@@ -149,7 +149,7 @@ def main() -> None:
         from diffusers import AutoencoderKL
 
         vae = AutoencoderKL.from_pretrained(args.out / "autoencoder").eval()
-        result = reconstruction_fidelity(vae, ConceptProbe.load(args.probes), reader=load_reader())
+        result = reconstruction_fidelity(vae, ConceptProbe.load(args.probes), reader=load_reader(args.reader))
     print(json.dumps(result))
 
 

@@ -49,14 +49,21 @@ def noise_batch(scheduler, clean: torch.Tensor, generator: torch.Generator, time
 
 
 def world_captioned_batch(
-    n: int, seed: int, size: int, multi_share: float = 0.25, object_weight: float = 1.0, weight_size: int | None = None
+    n: int,
+    seed: int,
+    size: int,
+    multi_share: float = 0.25,
+    object_weight: float = 1.0,
+    weight_size: int | None = None,
+    upright: bool = False,
 ):
     """n training images with captions and pixel weights (object_weight on the objects, see
-    object_weights, at weight_size for a latent grid): single-object `shape` and multi-object `depict6` scenes."""
+    object_weights, at weight_size for a latent grid): single-object `shape` and multi-object `depict6`
+    scenes, with every object upright if asked (world.tasks.Task.sample)."""
     n_multi = int(round(n * multi_share))
-    parts = [get_task("shape").sample(n - n_multi, seed=seed, split="train", size=size)]
+    parts = [get_task("shape").sample(n - n_multi, seed=seed, split="train", size=size, upright=upright)]
     if n_multi:
-        parts.append(get_task("depict6").sample(n_multi, seed=seed, split="train", size=size))
+        parts.append(get_task("depict6").sample(n_multi, seed=seed, split="train", size=size, upright=upright))
     weights = torch.cat([object_weights(p.masks, object_weight, weight_size) for p in parts])
     return torch.cat([p.images for p in parts]), [c for p in parts for c in p.captions], weights
 
@@ -69,8 +76,12 @@ def train_diffusion(
     pipeline: WorldDiffusionPipeline | None = None,
     loss_settings: LossSettings | None = None,
     critic: WorldCritic | None = None,
+    upright: bool = False,
 ) -> tuple[WorldDiffusionPipeline, dict]:
     """Train a world base model (a new one unless given) and save it to out as a pipeline folder + card.
+
+    With upright the model learns from scenes whose objects are all drawn at rotation 0, so that a
+    caption names all that varies in an object but a 1.6-pixel jitter (world.tasks.Task.sample).
 
     On a latent pipeline (one with a VAE, kept frozen) the model learns the VAE's scaled latents of
     the renders. With a critic and loss_settings.feature_weight > 0 (pixel space only), the critic's
@@ -95,7 +106,7 @@ def train_diffusion(
     def batch(step: int, process: int, device: torch.device):
         seed = step_seed(settings.seed, step, process)
         images, captions, weights = world_captioned_batch(
-            settings.batch_size, seed, size, object_weight=loss_settings.object_weight, weight_size=grid
+            settings.batch_size, seed, size, object_weight=loss_settings.object_weight, weight_size=grid, upright=upright
         )
         g = torch.Generator().manual_seed(seed)
         drop = torch.rand(len(captions), generator=g) < caption_dropout
@@ -126,7 +137,8 @@ def train_diffusion(
     result = fit(model, batch, loss, settings, Path(out), description="train base diffusion")
     pipe.to("cpu")
     card = result.card(
-        "base-diffusion", image_size=pipe.image_size, caption_dropout=caption_dropout, loss=asdict(loss_settings)
+        "base-diffusion", image_size=pipe.image_size, caption_dropout=caption_dropout, loss=asdict(loss_settings),
+        upright=upright,
     )
     save_pipeline(pipe, Path(out), card)
     return pipe, card

@@ -52,13 +52,21 @@ class Task:
     def annotate(self, records: list[dict], scenes: SceneBatch) -> None:
         """Add task-specific concepts to the records (in place)."""
 
-    def sample(self, n: int, seed: int = 0, split: str = "test", size: int = 32) -> WorldSample:
-        """Render n labelled images of this task, deterministic in (n, seed, split, size)."""
+    def sample(self, n: int, seed: int = 0, split: str = "test", size: int = 32, upright: bool = False) -> WorldSample:
+        """Render n labelled images of this task, deterministic in (n, seed, split, size).
+
+        upright draws every object at rotation 0 (the pose its shape is defined in) and leaves every
+        other draw as it is: the same scenes, upright. A caption then names everything that varies in
+        an object but its 1.6-pixel jitter, which is what a world generator learns from.
+        """
         if split not in SPLITS:
             raise GenlensError(f"unknown split '{split}', expected one of {', '.join(SPLITS)}")
         if n < 1:
             raise GenlensError(f"the number of images must be at least 1, got {n}")
-        return self.from_scenes(self.scenes(_rng(seed, split, 0), n, split), size, _rng(seed, split, 1))
+        scenes = self.scenes(_rng(seed, split, 0), n, split)
+        if upright:
+            scenes.rotation[:] = 0.0
+        return self.from_scenes(scenes, size, _rng(seed, split, 1))
 
     def from_scenes(self, scenes: SceneBatch, size: int = 32, caption_rng: np.random.Generator | None = None) -> WorldSample:
         """Render given scenes (edited ones, say) with this task's labels, records and captions."""
