@@ -82,8 +82,11 @@ def base_settings(steps: int, seed: int) -> TrainSettings:
     )
 
 
-def pilot_a(out: Path, critic: Path, steps: int, feature_weight: float) -> dict:
+def pilot_a(out: Path, critic: Path | None, steps: int, feature_weight: float) -> dict:
+    """The pixel base; without a critic, without the feature term (the control A0)."""
     pipe = new_world_pipeline(caption_words=True, max_length=64)
+    if critic is None:
+        return train_diffusion(out / "base", base_settings(steps, 5), pipeline=pipe)[1]
     _, card = train_diffusion(
         out / "base", base_settings(steps, 5), pipeline=pipe,
         loss_settings=LossSettings(feature_weight=feature_weight), critic=WorldCritic.load(critic),

@@ -50,6 +50,45 @@ def test_a_killed_gan_training_resumes_to_the_weights_of_an_uninterrupted_run(tm
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
+def _same_weights(a_folder, b_folder) -> bool:
+    """Whether every safetensors file under two folders (checkpoints aside) holds the same tensors."""
+    files = sorted(p.relative_to(a_folder) for p in a_folder.rglob("*.safetensors") if "checkpoints" not in p.parts)
+    assert files and files == sorted(p.relative_to(b_folder) for p in b_folder.rglob("*.safetensors") if "checkpoints" not in p.parts)
+    for name in files:
+        a, b = load_file(a_folder / name), load_file(b_folder / name)
+        if a.keys() != b.keys() or not all(torch.equal(a[k], b[k]) for k in a):
+            return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "command, load",
+    [
+        (["train", "diffusion", "--size", "16"], "genlens.generators.base_model:load_base"),
+        (["train", "inverter", "--classifier", "world-cnn", "--layer", "layer2"], "genlens.inversion.inverter:FeatureInverter.load"),
+    ],
+    ids=["diffusion", "inverter"],
+)
+def test_a_killed_training_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path, command, load):
+    import importlib
+
+    module, attribute = load.split(":")
+    loader = importlib.import_module(module)
+    for part in attribute.split("."):
+        loader = getattr(loader, part)
+    rng = random.Random(len(command))
+    args = [*command, "--steps", "12", "--batch-size", "2", "--checkpoint-every", "3", "--seed", "3"]
+    _run([*args, "--out", str(tmp_path / "straight")])
+    out = tmp_path / "killed"
+    if not _killed([*args, "--out", str(out)], lambda: any((out / "checkpoints").glob("step-*")), rng):
+        pytest.skip("the run finished before it could be killed")
+    assert not (out / "card.json").exists()
+    with pytest.raises(GenlensError):  # what is there is not a model a later command would load
+        loader(str(out))
+    _run([*args, "--out", str(out)])
+    assert _same_weights(tmp_path / "straight", out)
+
+
 def test_a_killed_inversion_starts_over_and_finishes(tmp_path):
     rng = random.Random(11)
     out = tmp_path / "inv"
