@@ -1,7 +1,7 @@
 import torch
 
 from genlens.world.seeds import EVAL_SEED
-from genlens.measure.generation import caption_fidelity
+from genlens.measure.generation import caption_fidelity, scene_fidelity
 from genlens.measure.probes import ConceptProbe
 from genlens.world import get_task
 
@@ -11,8 +11,8 @@ class RenderingPipe:
 
     image_size = 32
 
-    def __init__(self, n, shuffle=False):
-        sample = get_task("shape").sample(n, seed=EVAL_SEED, split="test")
+    def __init__(self, n, shuffle=False, task="shape"):
+        sample = get_task(task).sample(n, seed=EVAL_SEED, split="test")
         images = (
             sample.images[torch.randperm(n, generator=torch.Generator().manual_seed(0))] if shuffle else sample.images
         )
@@ -28,6 +28,18 @@ def test_faithful_generator_scores_high_and_a_shuffled_one_low():
     bad = caption_fidelity(RenderingPipe(64, shuffle=True), probes, n=64, batch_size=16)["accuracy"]
     assert min(good.values()) >= 0.9
     assert max(bad.values()) < 0.6
+
+
+def test_scene_fidelity_reads_each_depict6_concept_as_captioned_and_not_when_shuffled():
+    from genlens.classifiers.loader import load_folder
+    from genlens.shipped import weights_root
+
+    predictor = load_folder(weights_root() / "depict6-concepts").eval()
+    good = scene_fidelity(RenderingPipe(64, task="depict6"), predictor, n=64, batch_size=16)["presence"]
+    bad = scene_fidelity(RenderingPipe(64, shuffle=True, task="depict6"), predictor, n=64, batch_size=16)["presence"]
+    assert set(good) == set(get_task("depict6").concept_names)
+    assert min(good.values()) >= 0.95
+    assert max(bad.values()) < 0.75  # presence is a coin flip per concept: about 0.5 when shuffled
 
 
 def test_the_reader_names_its_concept_and_reads_renders_as_drawn(monkeypatch):

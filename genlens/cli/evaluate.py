@@ -68,6 +68,9 @@ def eval_probes(
 def eval_diffusion(
     base: str = typer.Option("world", "--base", help="'world' (shipped) or a pipeline folder."),
     n: int = typer.Option(256, "--n", help="Held-out captions, one image each.", min=0, max=MAX_COUNT),
+    scenes: int = typer.Option(
+        None, "--scenes", help="Held-out depict6 captions read by the concept predictor (default: --n; 0: none).", min=0, max=MAX_COUNT
+    ),
     steps: int = typer.Option(20, "--steps", min=0, max=MAX_COUNT),
     sampler: str = typer.Option("dpm", "--sampler"),
     guidance: float = typer.Option(1.0, "--guidance", min=0.0, max=MAX_SCALE),
@@ -80,17 +83,23 @@ def eval_diffusion(
     as_json: bool = options.Json,
 ):
     """Per-concept share of generated images that the probes read as their caption says, beside the
-    share that an independent reader (world-vit: the shape) reads so."""
+    share that an independent reader (world-vit: the shape) reads so; and on multi-object depict6
+    captions, the share in which the depict6 concept predictor reads each concept's presence so."""
+    from genlens.classifiers.loader import load_folder
     from genlens.generators.base_model import load_base
     from genlens.generators.samplers import check_sampling
-    from genlens.measure.generation import caption_fidelity
+    from genlens.measure.generation import caption_fidelity, scene_fidelity
     from genlens.measure.probes import ConceptProbe
     from genlens.measure.reader import load_reader
+    from genlens.shipped import weights_root
 
     check_sampling(steps, sampler, guidance)
+    if n < 1:
+        raise GenlensError(f"--n must be at least 1, got {n}")
     dev = resolve_device(device)
+    pipe = load_base(base, dev)
     result = caption_fidelity(
-        load_base(base, dev),
+        pipe,
         ConceptProbe.load(probes).to(dev),
         n,
         steps,
@@ -107,7 +116,13 @@ def eval_diffusion(
         "guidance": guidance,
         "accuracy": result["accuracy"],
         "reader": result["reader"],
+        "scenes": None,
     }
+    scenes = n if scenes is None else scenes
+    if scenes:
+        predictor = load_folder(weights_root() / "depict6-concepts").to(dev).eval()
+        read = scene_fidelity(pipe, predictor, scenes, steps, sampler, guidance, seed)
+        out["scenes"] = {"n": scenes, "presence": read["presence"]}
     emit(out, as_json, _print_fidelity)
 
 
@@ -117,6 +132,10 @@ def _print_fidelity(o: dict) -> None:
     if o["reader"]:
         r = o["reader"]
         print(f"{r['concept'] + ' (' + r['spec'] + ')':20s} {r['agreement']:.4f}")
+    if o.get("scenes"):
+        print(f"depict6 captions (n = {o['scenes']['n']}), presence read as captioned:")
+        for c, v in o["scenes"]["presence"].items():
+            print(f"  {c:18s} {v:.4f}")
 
 
 def _show_gan(o: dict) -> None:

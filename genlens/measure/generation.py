@@ -50,6 +50,44 @@ def caption_fidelity(
 
 
 @torch.no_grad()
+def scene_fidelity(
+    pipe,
+    predictor,
+    n: int = 256,
+    steps: int = 20,
+    sampler: str = "dpm",
+    guidance: float = 1.0,
+    seed: int = 0,
+    batch_size: int = 64,
+) -> dict:
+    """Generate one image per held-out `depict6` caption (up to six objects: red, green or blue
+    circles and squares); per concept, the share of images in which the concept predictor
+    (permutation.depict6) reads its presence or absence as the caption says.
+    Returns {"n", "presence": {concept: share}, "images", "captions"}."""
+    from genlens.permutation.depict6 import indicators
+    from genlens.permutation.importance import predict
+    from genlens.world import get_task
+
+    sample = held_out(n, task="depict6", seed=seed, size=pipe.image_size)
+    generator = torch.Generator().manual_seed(seed)
+    images = torch.cat(
+        [
+            pipe(sample.captions[i : i + batch_size], steps=steps, sampler=sampler, guidance=guidance, generator=generator).cpu()
+            for i in range(0, n, batch_size)
+        ]
+    )
+    read = (predict(predictor, images) > 0).float()
+    agree = (read == indicators(sample)).float().mean(0)
+    names = get_task("depict6").concept_names
+    return {
+        "n": n,
+        "presence": {c: round(v, 4) for c, v in zip(names, agree.tolist())},
+        "images": images,
+        "captions": sample.captions,
+    }
+
+
+@torch.no_grad()
 def reconstruction_fidelity(vae, probes: ConceptProbe, n: int = 512, reader=None, batch_size: int = 128) -> dict:
     """How much of each concept survives an autoencoder: the probes' (and the reader's) reading of
     the reconstructions (encoder mean, decoded) of n held-out renders against the true concepts,
