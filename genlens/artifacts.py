@@ -42,3 +42,20 @@ def save_folder(
         save_file(state_dict_for_saving(module, dtype), tmp / WEIGHTS_FILE)
 
     return write_artifact(folder, write, card)
+
+
+def read_folder(folder: Path, config_type: type, what: str) -> tuple[object, dict[str, torch.Tensor]]:
+    """(config_type(**config.json), the state dict of model.safetensors with floats in fp32) of an
+    artifact folder; GenlensError ("FOLDER is not WHAT: ...") when either is missing or unreadable."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from genlens.errors import GenlensError
+
+    folder = Path(folder)
+    try:
+        config = config_type(**json.loads((folder / "config.json").read_text()))
+        state = load_file(folder / WEIGHTS_FILE)
+    except (OSError, SafetensorError, json.JSONDecodeError, TypeError) as e:
+        raise GenlensError(f"{folder} is not {what}: {e}") from None
+    return config, {k: v.float() if v.is_floating_point() else v for k, v in state.items()}

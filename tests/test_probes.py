@@ -36,5 +36,5 @@ def test_probes_follow_the_image_not_the_record():
 def test_missing_probes_folder_is_a_clear_error(tmp_path):
     from genlens.errors import GenlensError
 
-    with pytest.raises(GenlensError, match="cannot load concept probes"):
+    with pytest.raises(GenlensError, match="is not a concept probes folder"):
         ConceptProbe.load(tmp_path)

@@ -3,18 +3,15 @@ layer's map back to the image, trained with a pixel loss plus a feature loss."""
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors import SafetensorError
-from safetensors.torch import load_file
 from torch import nn
 
-from genlens.artifacts import WEIGHTS_FILE, save_folder
+from genlens.artifacts import read_folder, save_folder
 from genlens.classifiers.classifier import Classifier
 from genlens.classifiers.loader import load_classifier
 from genlens.errors import GenlensError
@@ -96,15 +93,10 @@ class DecoderInverter(Inverter):
     @classmethod
     def load(cls, folder: Path | str, device="cpu", classifier: Classifier | None = None) -> DecoderInverter:
         """A decoder folder (config.json, model.safetensors) with its classifier (or the one given)."""
-        folder = Path(folder)
-        try:
-            config = DecoderConfig(**json.loads((folder / "config.json").read_text()))
-            state = load_file(folder / WEIGHTS_FILE)
-        except (OSError, SafetensorError, json.JSONDecodeError, TypeError) as e:
-            raise GenlensError(f"{folder} is not a genlens decoder: {e}") from None
+        config, state = read_folder(folder, DecoderConfig, "a genlens decoder")
         decoder = FeatureDecoder(config)
         try:
-            decoder.load_state_dict({k: v.float() for k, v in state.items()})
+            decoder.load_state_dict(state)
         except RuntimeError as e:
             raise GenlensError(f"the weights in {folder} do not fit its config: {str(e).splitlines()[0]}") from None
         return cls(decoder, classifier or load_classifier(config.classifier)).to(device)

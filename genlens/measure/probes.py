@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file
 from torch import nn
 
-from genlens.artifacts import WEIGHTS_FILE, save_folder
+from genlens.artifacts import read_folder, save_folder
 from genlens.classifiers.architectures import WorldCNN
-from genlens.errors import GenlensError
 from genlens.world import SceneBatch, concepts
 
 
@@ -94,14 +90,9 @@ class ConceptProbe(nn.Module):
             from genlens.shipped import weights_root
 
             folder = weights_root() / "probes"
-        folder = Path(folder)
-        try:
-            config = ProbeConfig(**json.loads((folder / "config.json").read_text()))
-            state = load_file(folder / WEIGHTS_FILE)
-        except (OSError, SafetensorError, json.JSONDecodeError, TypeError) as e:
-            raise GenlensError(f"cannot load concept probes from {folder}: {e}") from None
+        config, state = read_folder(folder, ProbeConfig, "a concept probes folder")
         probe = cls(config)
-        probe.net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+        probe.net.load_state_dict(state)
         return probe.eval()
 
 
