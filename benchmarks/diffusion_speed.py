@@ -29,7 +29,7 @@ def measure(config, batch: int, controlnet: bool, repeats: int = 3) -> dict:
     torch.manual_seed(0)
     channels, attention_levels = config
     pipe = new_world_pipeline(block_out_channels=channels, attention_levels=attention_levels)
-    images, captions, _ = world_captioned_batch(batch, 0, 32)
+    images, captions, _, _ = world_captioned_batch(batch, 0, 32)
     ids = pipe.tokenizer(
         captions, padding="max_length", truncation=True, max_length=pipe.tokenizer.model_max_length, return_tensors="pt"
     ).input_ids

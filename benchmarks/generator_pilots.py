@@ -82,14 +82,15 @@ def base_settings(steps: int, seed: int) -> TrainSettings:
     )
 
 
-def pilot_a(out: Path, critic: Path | None, steps: int, feature_weight: float) -> dict:
-    """The pixel base; without a critic, without the feature term (the control A0)."""
-    pipe = new_world_pipeline(caption_words=True, max_length=64)
+def pilot_a(out: Path, critic: Path | None, steps: int, feature_weight: float, pose: str) -> dict:
+    """The pixel base; without a critic, without the feature term (the control A0). With pose
+    "shared" the base hears the objects' pose (generators.pose)."""
+    pipe = new_world_pipeline(caption_words=True, max_length=64, pose=pose == "shared")
     if critic is None:
-        return train_diffusion(out / "base", base_settings(steps, 5), pipeline=pipe)[1]
+        return train_diffusion(out / "base", base_settings(steps, 5), pipeline=pipe, pose=pose)[1]
     _, card = train_diffusion(
         out / "base", base_settings(steps, 5), pipeline=pipe,
-        loss_settings=LossSettings(feature_weight=feature_weight), critic=WorldCritic.load(critic),
+        loss_settings=LossSettings(feature_weight=feature_weight), critic=WorldCritic.load(critic), pose=pose,
     )
     return card
 
@@ -131,6 +132,8 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.5, help="radius factor of single objects in the large world")
     parser.add_argument("--reader", default="world-vit")
     parser.add_argument("--guidance", type=float, default=1.0)
+    parser.add_argument("--pose", choices=["world", "upright", "shared"], default="world",
+                        help="how the pixel base's training objects are turned (generators.diffusion_training.POSES)")
     args = parser.parse_args()
     use_world(args.world, args.scale)
     if args.pilot == "critic":
@@ -143,7 +146,7 @@ def main() -> None:
     elif args.pilot == "eval":
         result = evaluate(args.out, args.probes, args.reader, args.guidance)
     elif args.pilot == "a":
-        result = pilot_a(args.out, args.critic, args.steps, args.feature_weight)
+        result = pilot_a(args.out, args.critic, args.steps, args.feature_weight, args.pose)
     elif args.pilot == "b-autoencoder":
         result = pilot_b_autoencoder(args.out, args.critic, args.ae_steps, args.perceptual_weight)
     elif args.pilot == "b-base":

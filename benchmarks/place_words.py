@@ -35,7 +35,7 @@ def train_high_noise(layers: int, steps: int, batch: int = 32, seed: int = 0):
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
     scheduler, tokenizer = pipe.scheduler, pipe.tokenizer
     for step in range(steps):
-        images, captions, weights = world_captioned_batch(batch, seed * 100_000 + step, 32, object_weight=3.0)
+        images, captions, weights, _ = world_captioned_batch(batch, seed * 100_000 + step, 32, object_weight=3.0)
         ids = tokenizer(captions, padding="max_length", max_length=tokenizer.model_max_length, return_tensors="pt")
         g = torch.Generator().manual_seed(step)
         t = torch.randint(FIRST_TIMESTEP, scheduler.config.num_train_timesteps, (batch,), generator=g)

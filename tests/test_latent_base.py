@@ -1,5 +1,6 @@
 """The generators' critic, the world autoencoder and a latent world base trained on it, at tiny scale."""
 
+import pytest
 import torch
 
 from genlens.inversion.protocol import SamplingConfig
@@ -68,20 +69,24 @@ def test_the_feature_term_changes_pixel_and_latent_bases(tmp_path):
         assert not torch.allclose(trained(0.0, tmp_path / f"a{latent}", latent), trained(1.0, tmp_path / f"b{latent}", latent))
 
 
-def test_an_inverter_trains_and_samples_on_a_caption_words_base(tmp_path):
+@pytest.mark.parametrize("pose", [False, True], ids=["caption-words", "pose"])
+def test_an_inverter_trains_and_samples_on_a_caption_words_base(tmp_path, pose):
     from genlens.classifiers.architectures import world_cnn
     from genlens.classifiers.classifier import Classifier, ClassifierConfig
     from genlens.inversion.data import WorldImages
     from genlens.inversion.training import train_inverter
 
     torch.manual_seed(0)
-    new_world_pipeline(text_width=32, block_out_channels=(32, 32, 32), caption_words=True).save_pretrained(
-        tmp_path / "base"
-    )
+    pipe = new_world_pipeline(text_width=32, block_out_channels=(32, 32, 32), caption_words=True, pose=pose)
+    if pose:  # a pose base trained on scenes whose objects share one angle, then reloaded
+        train_diffusion(tmp_path / "base", _settings(2), pipeline=pipe, pose="shared")
+    else:
+        pipe.save_pretrained(tmp_path / "base")
     classifier = Classifier(
         world_cnn(5, widths=(8, 16, 16)), ClassifierConfig("world-cnn", list("abcde"), arch_kwargs={"widths": [8, 16, 16]})
     ).eval()
     base = load_base(tmp_path / "base")
+    assert base.reads_pose == pose
     inverter, _ = train_inverter(classifier, "layer2", base, str(tmp_path / "base"), WorldImages(32), tmp_path / "inv",
                                  TrainSettings(steps=2, batch_size=4, warmup=1, device="cpu", checkpoint_every=1))
     assert inverter.controlnet.config.class_embed_type == "projection"  # the ControlNet hears the bag of words too

@@ -21,7 +21,7 @@ def test_same_seed_same_images_other_seed_or_split_differs():
 def test_upright_draws_the_same_scenes_at_rotation_zero():
     for task in ("shape", "depict6"):
         turned = get_task(task).sample(32, seed=3, split="train")
-        upright = get_task(task).sample(32, seed=3, split="train", upright=True)
+        upright = get_task(task).sample(32, seed=3, split="train", rotation=0)
         assert (upright.scenes.rotation == 0).all() and (turned.scenes.rotation != 0).any()
         assert upright.captions == turned.captions and torch.equal(upright.labels, turned.labels)
         for field in ("shape", "color", "size", "xy", "pattern", "background", "present"):
@@ -30,12 +30,16 @@ def test_upright_draws_the_same_scenes_at_rotation_zero():
         scenes.rotation[:] = 0
         assert torch.equal(render(scenes, 32)[0], upright.images)
     # an upright object's mask is its shape in the pose the shape is defined in: a square's mask fills its box
-    squares = get_task("shape").sample(64, seed=4, size=64, upright=True)
+    squares = get_task("shape").sample(64, seed=4, size=64, rotation=0.0)
     for i, record in enumerate(squares.records):
         if record["objects"][0]["shape"] == "square":
             ys, xs = torch.nonzero(squares.masks[i, 0], as_tuple=True)
             box = (xs.max() - xs.min() + 1) * (ys.max() - ys.min() + 1)
             assert squares.masks[i, 0].sum() / box > 0.95
+    # a per-scene angle turns every object of that scene alike
+    angles = np.arange(8) * 40.0
+    shared = get_task("depict6").sample(8, seed=5, rotation=angles)
+    assert np.array_equal(shared.scenes.rotation, np.repeat(angles[:, None], 6, axis=1).astype(np.float32))
 
 
 def test_objects_are_drawn_where_and_as_large_as_their_record_says():

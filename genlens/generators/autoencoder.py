@@ -60,7 +60,7 @@ def train_autoencoder(
 
     def batch(step: int, process: int, device: torch.device):
         seed = step_seed(settings.seed, step, process)
-        images, _, weights = world_captioned_batch(settings.batch_size, seed, 32, object_weight=loss_settings.object_weight)
+        images, _, weights, _ = world_captioned_batch(settings.batch_size, seed, 32, object_weight=loss_settings.object_weight)
         return images.to(device), weights.to(device), seed
 
     def loss(model, data):
@@ -87,5 +87,5 @@ def latent_scale(vae: AutoencoderKL, n: int = 512, seed: int = 7) -> float:
     """1 / the standard deviation of the latents of n fresh renders (SD's scaling factor)."""
     from genlens.generators.diffusion_training import world_captioned_batch
 
-    images, _, _ = world_captioned_batch(n, seed, 32)
+    images = world_captioned_batch(n, seed, 32)[0]
     return round(float(1 / vae.encode(images * 2 - 1).latent_dist.mean.std()), 5)

@@ -12,6 +12,7 @@ from transformers.utils import logging as transformers_logging
 from genlens.errors import GenlensError
 from genlens.generators.coordinates import COORDINATE_CHANNELS
 from genlens.generators.pipeline import WorldDiffusionPipeline
+from genlens.generators.pose import POSE_FEATURES
 from genlens.generators.text import MAX_LENGTH, world_text_encoder, world_tokenizer
 
 #: Channels of the world UNet's levels (32, 16 and 8 pixels).
@@ -43,8 +44,9 @@ def world_unet(
     training time on the CPU (BENCHMARKS.md) for little that a 32-pixel scene needs.
 
     in_channels is the sample's channels (3 for pixels, the latent channels on an autoencoder).
-    With bag_of_words (the vocabulary size), the caption's word counts reach the timestep embedding
-    through a class-embedding projection (generators.conditioning) instead of attention pooling.
+    With bag_of_words (the vocabulary size, plus the pose features on a base with a pose), the
+    caption's word counts reach the timestep embedding through a class-embedding projection
+    (generators.conditioning) instead of attention pooling.
     """
     plain = len(block_out_channels) - attention_levels
     caption_path = (
@@ -88,13 +90,18 @@ def new_world_pipeline(
     vae=None,
     caption_words: bool = False,
     max_length: int = MAX_LENGTH,
+    pose: bool = False,
 ) -> WorldDiffusionPipeline:
     """An untrained world pipeline: world tokenizer, small CLIP text encoder, UNet on pixels or, with
     a (trained) vae, on its latents (sample_size is then the latent grid). With caption_words the
     caption's padding is masked out of cross-attention and its bag of words conditions every block
-    through the timestep embedding (generators.conditioning)."""
+    through the timestep embedding (generators.conditioning); with pose (and caption_words) the
+    objects' rotation does too (generators.pose)."""
+    if pose and not caption_words:
+        raise ValueError("a base hears the pose beside the caption's bag of words: pose needs caption_words")
     tokenizer = world_tokenizer(max_length)
     channels = 3 if vae is None else vae.config.latent_channels
+    pose_features = POSE_FEATURES if pose else 0
     return WorldDiffusionPipeline(
         unet=world_unet(
             sample_size,
@@ -102,9 +109,9 @@ def new_world_pipeline(
             block_out_channels,
             attention_levels,
             in_channels=channels,
-            bag_of_words=len(tokenizer) if caption_words else None,
+            bag_of_words=len(tokenizer) + pose_features if caption_words else None,
         ),
-        text_encoder=world_text_encoder(tokenizer, text_width, mask_padding=caption_words),
+        text_encoder=world_text_encoder(tokenizer, text_width, mask_padding=caption_words, pose_features=pose_features),
         tokenizer=tokenizer,
         scheduler=training_scheduler(),
         vae=vae,

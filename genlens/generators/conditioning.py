@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import torch
 
+from genlens.generators.pose import pose_labels, reads_pose
+
 
 def tokenize(tokenizer, captions: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
     """(ids, attention mask), each (N, L), padded to the tokenizer's max length."""
@@ -33,14 +35,21 @@ def masks_padding(text_encoder) -> bool:
     return bool(getattr(text_encoder.config, "mask_padding", False))
 
 
-def unet_conditioning(unet, text_encoder, tokenizer, ids: torch.Tensor, mask: torch.Tensor) -> dict:
+def unet_conditioning(
+    unet, text_encoder, tokenizer, ids: torch.Tensor, mask: torch.Tensor, poses: torch.Tensor | None = None
+) -> dict:
     """The caption keyword arguments of unet(sample, t, **conditioning): encoder_hidden_states, and
-    encoder_attention_mask and class_labels where the text encoder and UNet use them."""
+    encoder_attention_mask and class_labels where the text encoder and UNet use them. On a base
+    with a pose (generators.pose), class_labels also carry the poses' features (angles in degrees;
+    NaN or None: no pose)."""
     out = {"encoder_hidden_states": text_encoder(ids)[0]}
     if masks_padding(text_encoder):
         out["encoder_attention_mask"] = mask.to(out["encoder_hidden_states"].device)
     if unet.config.class_embed_type == "projection":
+        pose = reads_pose(text_encoder)
         special = [i for i in tokenizer.all_special_ids if i is not None]
-        bag = bag_of_words(ids, unet.config.projection_class_embeddings_input_dim, special)
-        out["class_labels"] = bag.to(out["encoder_hidden_states"].dtype)
+        labels = bag_of_words(ids, unet.config.projection_class_embeddings_input_dim - pose, special)
+        if pose:
+            labels = torch.cat([labels, pose_labels(poses, len(ids)).to(labels.device)], dim=1)
+        out["class_labels"] = labels.to(out["encoder_hidden_states"].dtype)
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -48,6 +49,12 @@ def noise_batch(scheduler, clean: torch.Tensor, generator: torch.Generator, time
     return noisy, noise, timesteps
 
 
+#: How the objects of a base's training scenes are turned: "world" (each at its own uniform angle, as
+#: the world draws them), "upright" (every object at 0) or "shared" (every object of a scene at that
+#: scene's one uniform angle, so that one pose describes a multi-object scene too; generators.pose).
+POSES = ("world", "upright", "shared")
+
+
 def world_captioned_batch(
     n: int,
     seed: int,
@@ -55,17 +62,24 @@ def world_captioned_batch(
     multi_share: float = 0.25,
     object_weight: float = 1.0,
     weight_size: int | None = None,
-    upright: bool = False,
+    pose: str = "world",
 ):
-    """n training images with captions and pixel weights (object_weight on the objects, see
-    object_weights, at weight_size for a latent grid): single-object `shape` and multi-object `depict6`
-    scenes, with every object upright if asked (world.tasks.Task.sample)."""
+    """n training images with captions, pixel weights (object_weight on the objects, see
+    object_weights, at weight_size for a latent grid) and poses: single-object `shape` and
+    multi-object `depict6` scenes, turned as `pose` says (POSES). Returns (images, captions, weights,
+    poses): each scene's angle in degrees where all its objects share it, else NaN."""
+    if pose not in POSES:
+        raise ValueError(f"unknown pose '{pose}', expected one of {', '.join(POSES)}")
     n_multi = int(round(n * multi_share))
-    parts = [get_task("shape").sample(n - n_multi, seed=seed, split="train", size=size, upright=upright)]
+    shared = np.random.default_rng([seed, 9]).uniform(0, 360, n_multi).astype(np.float32)
+    multi = {"world": None, "upright": 0.0, "shared": shared}[pose]
+    parts = [get_task("shape").sample(n - n_multi, seed=seed, split="train", size=size, rotation=0.0 if pose == "upright" else None)]
+    poses = [torch.as_tensor(parts[0].scenes.rotation[:, 0])]
     if n_multi:
-        parts.append(get_task("depict6").sample(n_multi, seed=seed, split="train", size=size, upright=upright))
+        parts.append(get_task("depict6").sample(n_multi, seed=seed, split="train", size=size, rotation=multi))
+        poses.append(torch.full((n_multi,), torch.nan) if multi is None else torch.as_tensor(parts[1].scenes.rotation[:, 0]))
     weights = torch.cat([object_weights(p.masks, object_weight, weight_size) for p in parts])
-    return torch.cat([p.images for p in parts]), [c for p in parts for c in p.captions], weights
+    return torch.cat([p.images for p in parts]), [c for p in parts for c in p.captions], weights, torch.cat(poses)
 
 
 def train_diffusion(
@@ -76,12 +90,13 @@ def train_diffusion(
     pipeline: WorldDiffusionPipeline | None = None,
     loss_settings: LossSettings | None = None,
     critic: WorldCritic | None = None,
-    upright: bool = False,
+    pose: str = "world",
 ) -> tuple[WorldDiffusionPipeline, dict]:
     """Train a world base model (a new one unless given) and save it to out as a pipeline folder + card.
 
-    With upright the model learns from scenes whose objects are all drawn at rotation 0, so that a
-    caption names all that varies in an object but a 1.6-pixel jitter (world.tasks.Task.sample).
+    pose says how the training scenes' objects are turned (POSES): "upright" leaves a caption naming
+    all that varies in an object but a 1.6-pixel jitter; on a base that hears the pose
+    (generators.pose), "shared" tells it the angle of every scene's objects.
 
     On a latent pipeline (one with a VAE, kept frozen) the model learns the VAE's scaled latents of
     the renders. With a critic and loss_settings.feature_weight > 0 (pixel space only), the critic's
@@ -105,24 +120,25 @@ def train_diffusion(
 
     def batch(step: int, process: int, device: torch.device):
         seed = step_seed(settings.seed, step, process)
-        images, captions, weights = world_captioned_batch(
-            settings.batch_size, seed, size, object_weight=loss_settings.object_weight, weight_size=grid, upright=upright
+        images, captions, weights, poses = world_captioned_batch(
+            settings.batch_size, seed, size, object_weight=loss_settings.object_weight, weight_size=grid, pose=pose
         )
         g = torch.Generator().manual_seed(seed)
         drop = torch.rand(len(captions), generator=g) < caption_dropout
         captions = ["" if d else c for c, d in zip(captions, drop.tolist())]
+        poses = torch.where(drop, torch.nan, poses)  # an empty prompt has no pose
         ids, mask = tokenize(tokenizer, captions)
         with torch.no_grad():
             clean = images * 2 - 1 if pipe.pixel_space else pipe.encode_images(images.to(pipe.vae.device), g)
         noisy, target, t = noise_batch(
             scheduler, clean.cpu(), g, loss_settings.timestep_range, loss_settings.range_share
         )
-        data = (noisy, target, t, ids, mask, weights, images)
+        data = (noisy, target, t, ids, mask, weights, images, poses)
         return tuple(x.to(device) for x in data)
 
     def loss(m, data):
-        noisy, target, t, ids, mask, weights, images = data
-        caption = unet_conditioning(m.unet, m.text_encoder, tokenizer, ids, mask)
+        noisy, target, t, ids, mask, weights, images, poses = data
+        caption = unet_conditioning(m.unet, m.text_encoder, tokenizer, ids, mask, poses)
         prediction = m.unet(with_coordinates(noisy, m.unet.config), t, **caption).sample
         value = denoising_loss(prediction, target, t, scheduler, loss_settings.snr_gamma, weights)
         if feature_term:
@@ -138,7 +154,7 @@ def train_diffusion(
     pipe.to("cpu")
     card = result.card(
         "base-diffusion", image_size=pipe.image_size, caption_dropout=caption_dropout, loss=asdict(loss_settings),
-        upright=upright,
+        pose=pose,
     )
     save_pipeline(pipe, Path(out), card)
     return pipe, card

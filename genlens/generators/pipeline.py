@@ -11,6 +11,7 @@ from diffusers import DiffusionPipeline
 from genlens.errors import GenlensError
 from genlens.generators.conditioning import tokenize, unet_conditioning
 from genlens.generators.coordinates import with_coordinates
+from genlens.generators.pose import draw_poses, reads_pose
 from genlens.generators.samplers import check_sampling, sampling_scheduler
 
 
@@ -39,11 +40,17 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         size = self.unet.config.sample_size
         return size if self.pixel_space else size * 2 ** (len(self.vae.config.block_out_channels) - 1)
 
-    def caption_conditioning(self, prompts: list[str]) -> dict:
-        """The UNet's caption keyword arguments for prompts (generators.conditioning)."""
+    def caption_conditioning(self, prompts: list[str], poses: torch.Tensor | None = None) -> dict:
+        """The UNet's caption keyword arguments for prompts, with each image's pose (angles in
+        degrees) on a base that hears one (generators.conditioning, generators.pose)."""
         ids, mask = tokenize(self.tokenizer, prompts)
         device = self.text_encoder.device
-        return unet_conditioning(self.unet, self.text_encoder, self.tokenizer, ids.to(device), mask.to(device))
+        return unet_conditioning(self.unet, self.text_encoder, self.tokenizer, ids.to(device), mask.to(device), poses)
+
+    @property
+    def reads_pose(self) -> bool:
+        """Whether this base hears the objects' pose (generators.pose)."""
+        return bool(reads_pose(self.text_encoder))
 
     def encode_images(self, images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Images in [0, 1] to the model's sample space: [-1, 1] pixels, or scaled VAE latents
@@ -71,6 +78,7 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         residuals: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple] | None = None,
         steer: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
         progress: bool = False,
+        poses: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Sample one image per prompt; returns (N, 3, S, S) floats in [0, 1].
 
@@ -81,19 +89,23 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         plain text-conditioned model; caption is the UNet's caption keyword arguments
         (generators.conditioning). steer(clean, t) returns a corrected version of each step's
         predicted clean sample (in [-1, 1] pixels), and the step proceeds from the correction.
+        On a base that hears the objects' pose, each prompted image gets the angle in poses (degrees),
+        else one drawn from its generator after its noise (generators.pose).
         """
         check_sampling(steps, sampler, guidance)
         device = self.unet.device
         scheduler = sampling_scheduler(self.scheduler.config, sampler, self.pixel_space)
         scheduler.set_timesteps(steps, device=device)
         n = len(prompts)
-        cond = self.caption_conditioning(prompts)
-        uncond = self.caption_conditioning([""] * n) if guidance != 1.0 else None
         channels, size = self.unet.config.out_channels, self.unet.config.sample_size
         if isinstance(generator, list):
             noise = torch.stack([torch.randn((channels, size, size), generator=g) for g in generator])
         else:
             noise = torch.randn((n, channels, size, size), generator=generator)
+        if self.reads_pose and poses is None:
+            poses = draw_poses(prompts, generator)
+        cond = self.caption_conditioning(prompts, poses)
+        uncond = self.caption_conditioning([""] * n) if guidance != 1.0 else None
         sample = noise.to(device, self.unet.dtype)
         sample = sample * scheduler.init_noise_sigma
         for t in self.progress_bar(scheduler.timesteps) if progress else scheduler.timesteps:

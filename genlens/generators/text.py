@@ -58,6 +58,7 @@ def world_text_encoder(
     layers: int = 0,
     heads: int = 4,
     mask_padding: bool = False,
+    pose_features: int = 0,
 ) -> CLIPTextModel:
     """A randomly initialised CLIPTextModel sized for the world's captions.
 
@@ -77,5 +78,6 @@ def world_text_encoder(
         eos_token_id=tokenizer.eos_token_id,
         projection_dim=hidden_size,
         mask_padding=mask_padding,  # saved in config.json; read by generators.conditioning
+        pose_features=pose_features,  # likewise; read by generators.pose
     )
     return CLIPTextModel(config)

@@ -52,20 +52,22 @@ class Task:
     def annotate(self, records: list[dict], scenes: SceneBatch) -> None:
         """Add task-specific concepts to the records (in place)."""
 
-    def sample(self, n: int, seed: int = 0, split: str = "test", size: int = 32, upright: bool = False) -> WorldSample:
+    def sample(
+        self, n: int, seed: int = 0, split: str = "test", size: int = 32, rotation: float | np.ndarray | None = None
+    ) -> WorldSample:
         """Render n labelled images of this task, deterministic in (n, seed, split, size).
 
-        upright draws every object at rotation 0 (the pose its shape is defined in) and leaves every
-        other draw as it is: the same scenes, upright. A caption then names everything that varies in
-        an object but its 1.6-pixel jitter, which is what a world generator learns from.
+        rotation (degrees) turns every object of scene i to rotation[i] (a number: every scene alike;
+        0: upright, the pose each shape is defined in) and leaves every other draw as it is: the same
+        scenes, in that pose. None keeps the world's own uniform rotation of each object.
         """
         if split not in SPLITS:
             raise GenlensError(f"unknown split '{split}', expected one of {', '.join(SPLITS)}")
         if n < 1:
             raise GenlensError(f"the number of images must be at least 1, got {n}")
         scenes = self.scenes(_rng(seed, split, 0), n, split)
-        if upright:
-            scenes.rotation[:] = 0.0
+        if rotation is not None:
+            scenes.rotation[:] = np.broadcast_to(np.asarray(rotation, dtype=np.float32).reshape(-1, 1), scenes.rotation.shape)
         return self.from_scenes(scenes, size, _rng(seed, split, 1))
 
     def from_scenes(self, scenes: SceneBatch, size: int = 32, caption_rng: np.random.Generator | None = None) -> WorldSample:
