@@ -9,6 +9,13 @@ from genlens.measure.fidelity import concept_retention
 from genlens.measure.probes import ConceptProbe, probe_truth
 
 
+def _generated(pipe, captions: list[str], steps: int, sampler: str, guidance: float, seed: int, batch_size: int):
+    """One image per caption, in batches, every batch drawing from one generator seeded with seed."""
+    generator = torch.Generator().manual_seed(seed)
+    batches = [captions[i : i + batch_size] for i in range(0, len(captions), batch_size)]
+    return torch.cat([pipe(b, steps=steps, sampler=sampler, guidance=guidance, generator=generator).cpu() for b in batches])
+
+
 @torch.no_grad()
 def caption_fidelity(
     pipe,
@@ -25,19 +32,7 @@ def caption_fidelity(
     probes read as the caption says, and the share the independent reader (measure.reader, if given)
     reads as the caption says. Returns {"n", "accuracy": {concept: share}, "reader", "images", "captions"}."""
     sample = held_out(n, seed=seed, size=pipe.image_size)
-    generator = torch.Generator().manual_seed(seed)
-    images = torch.cat(
-        [
-            pipe(
-                sample.captions[i : i + batch_size],
-                steps=steps,
-                sampler=sampler,
-                guidance=guidance,
-                generator=generator,
-            ).cpu()
-            for i in range(0, n, batch_size)
-        ]
-    )
+    images = _generated(pipe, sample.captions, steps, sampler, guidance, seed, batch_size)
     truth = [probe_truth(r) for r in sample.records]
     accuracy = concept_retention(probes.predict_names(images), truth)
     return {
@@ -69,13 +64,7 @@ def scene_fidelity(
     from genlens.world import get_task
 
     sample = held_out(n, task="depict6", seed=seed, size=pipe.image_size)
-    generator = torch.Generator().manual_seed(seed)
-    images = torch.cat(
-        [
-            pipe(sample.captions[i : i + batch_size], steps=steps, sampler=sampler, guidance=guidance, generator=generator).cpu()
-            for i in range(0, n, batch_size)
-        ]
-    )
+    images = _generated(pipe, sample.captions, steps, sampler, guidance, seed, batch_size)
     read = (predict(predictor, images) > 0).float()
     agree = (read == indicators(sample)).float().mean(0)
     names = get_task("depict6").concept_names
