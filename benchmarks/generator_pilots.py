@@ -27,6 +27,7 @@ import json
 from pathlib import Path
 
 from genlens.generators.autoencoder import AutoencoderLoss, train_autoencoder
+from genlens.generators.base_design import BaseDesign
 from genlens.generators.base_model import new_world_pipeline
 from genlens.generators.critic import WorldCritic
 from genlens.generators.denoising_loss import LossSettings
@@ -85,12 +86,12 @@ def base_settings(steps: int, seed: int) -> TrainSettings:
 def pilot_a(out: Path, critic: Path | None, steps: int, feature_weight: float, pose: str) -> dict:
     """The pixel base; without a critic, without the feature term (the control A0). With pose
     "shared" the base hears the objects' pose (generators.pose)."""
-    pipe = new_world_pipeline(caption_words=True, max_length=64, pose=pose == "shared")
+    design = BaseDesign(caption_words=True, max_length=64, pose=pose)
     if critic is None:
-        return train_diffusion(out / "base", base_settings(steps, 5), pipeline=pipe, pose=pose)[1]
+        return train_diffusion(out / "base", base_settings(steps, 5), design=design)[1]
     _, card = train_diffusion(
-        out / "base", base_settings(steps, 5), pipeline=pipe,
-        loss_settings=LossSettings(feature_weight=feature_weight), critic=WorldCritic.load(critic), pose=pose,
+        out / "base", base_settings(steps, 5), design=design,
+        loss_settings=LossSettings(feature_weight=feature_weight), critic=WorldCritic.load(critic),
     )
     return card
 
@@ -102,17 +103,19 @@ def pilot_b_autoencoder(out: Path, critic: Path, ae_steps: int, perceptual_weigh
     return train_autoencoder(out / "autoencoder", ae_settings, WorldCritic.load(critic), loss)[1]
 
 
-def pilot_b_base(out: Path, steps: int, autoencoder: Path | None, critic: Path | None, feature_weight: float) -> dict:
+def pilot_b_base(out: Path, steps: int, autoencoder: Path | None, critic: Path | None, feature_weight: float, pose: str) -> dict:
     from diffusers import AutoencoderKL
 
     vae = AutoencoderKL.from_pretrained(autoencoder or out / "autoencoder").eval()
     pipe = new_world_pipeline(
-        sample_size=8, block_out_channels=(64, 128), attention_levels=2, vae=vae, caption_words=True, max_length=64
+        sample_size=8, block_out_channels=(64, 128), attention_levels=2, vae=vae, caption_words=True, max_length=64,
+        pose=pose == "shared",
     )
+    design = BaseDesign(caption_words=True, max_length=64, pose=pose)
     if critic is None:
-        return train_diffusion(out / "base", base_settings(steps, 5), pipeline=pipe)[1]
+        return train_diffusion(out / "base", base_settings(steps, 5), pipeline=pipe, design=design)[1]
     return train_diffusion(
-        out / "base", base_settings(steps, 5), pipeline=pipe,
+        out / "base", base_settings(steps, 5), pipeline=pipe, design=design,
         loss_settings=LossSettings(feature_weight=feature_weight), critic=WorldCritic.load(critic),
     )[1]
 
@@ -133,7 +136,7 @@ def main() -> None:
     parser.add_argument("--reader", default="world-vit")
     parser.add_argument("--guidance", type=float, default=1.0)
     parser.add_argument("--pose", choices=["world", "upright", "shared"], default="world",
-                        help="how the pixel base's training objects are turned (generators.diffusion_training.POSES)")
+                        help="how the base's training objects are turned (generators.pose.POSES)")
     args = parser.parse_args()
     use_world(args.world, args.scale)
     if args.pilot == "critic":
@@ -150,7 +153,7 @@ def main() -> None:
     elif args.pilot == "b-autoencoder":
         result = pilot_b_autoencoder(args.out, args.critic, args.ae_steps, args.perceptual_weight)
     elif args.pilot == "b-base":
-        result = pilot_b_base(args.out, args.steps, args.autoencoder, args.critic, args.feature_weight)
+        result = pilot_b_base(args.out, args.steps, args.autoencoder, args.critic, args.feature_weight, args.pose)
     else:
         from diffusers import AutoencoderKL
 

@@ -6,6 +6,7 @@ import torch
 from genlens.inversion.protocol import SamplingConfig
 
 from genlens.generators.autoencoder import AutoencoderLoss, train_autoencoder, world_autoencoder
+from genlens.generators.base_design import BaseDesign
 from genlens.generators.base_model import load_base, new_world_pipeline
 from genlens.generators.critic import WorldCritic, feature_error
 from genlens.generators.denoising_loss import LossSettings
@@ -79,7 +80,7 @@ def test_an_inverter_trains_and_samples_on_a_caption_words_base(tmp_path, pose):
     torch.manual_seed(0)
     pipe = new_world_pipeline(text_width=32, block_out_channels=(32, 32, 32), caption_words=True, pose=pose)
     if pose:  # a pose base trained on scenes whose objects share one angle, then reloaded
-        train_diffusion(tmp_path / "base", _settings(2), pipeline=pipe, pose="shared")
+        train_diffusion(tmp_path / "base", _settings(2), pipeline=pipe, design=BaseDesign(pose="shared"))
     else:
         pipe.save_pretrained(tmp_path / "base")
     classifier = Classifier(

@@ -136,6 +136,9 @@ def train_diffusion_command(
     batch_size: int = typer.Option(64, "--batch-size", min=0, max=MAX_COUNT),
     lr: float = typer.Option(3e-4, "--lr", min=0.0, max=MAX_SCALE),
     size: int = typer.Option(32, "--size", help="Image side in pixels.", min=0, max=MAX_COUNT),
+    pose: str = typer.Option(
+        "upright", "--pose", help="How training objects are turned: upright, world (as drawn) or shared (the base hears the angle)."
+    ),
     checkpoint_every: int = typer.Option(500, "--checkpoint-every", min=0, max=MAX_COUNT),
     seed: int = options.Seed,
     device: str = options.Device,
@@ -143,11 +146,13 @@ def train_diffusion_command(
     as_json: bool = options.Json,
 ):
     """Train the world's text-conditioned base diffusion model on rendered scenes and their captions."""
+    from genlens.generators.base_design import BaseDesign
     from genlens.generators.diffusion_training import train_diffusion
 
+    design = BaseDesign(pose=pose)  # an unknown pose fails before any folder is claimed
     claim_training_folder(out, overwrite)
     settings = _settings(steps, batch_size, lr, seed, device, checkpoint_every, weight_decay=0.0, max_grad_norm=1.0)
-    _, card = train_diffusion(out, settings, size=size)
+    _, card = train_diffusion(out, settings, size=size, design=design)
     emit(card, as_json, lambda c: print(_trained_line("base diffusion", c, out)))
 
 

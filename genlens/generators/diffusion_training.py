@@ -11,12 +11,13 @@ from torch import nn
 
 from genlens.artifacts import write_artifact
 from genlens.world.seeds import step_seed
-from genlens.generators.base_model import new_world_pipeline
+from genlens.generators.base_design import BaseDesign
 from genlens.generators.conditioning import tokenize, unet_conditioning
 from genlens.generators.coordinates import with_coordinates
 from genlens.generators.critic import WorldCritic, feature_error
 from genlens.generators.denoising_loss import LossSettings, denoising_loss, object_weights, predicted_clean
 from genlens.generators.pipeline import WorldDiffusionPipeline
+from genlens.generators.pose import POSES
 from genlens.training.loop import TrainSettings, fit
 from genlens.world import get_task
 
@@ -47,12 +48,6 @@ def noise_batch(scheduler, clean: torch.Tensor, generator: torch.Generator, time
     if scheduler.config.prediction_type == "v_prediction":
         return noisy, scheduler.get_velocity(clean, noise, timesteps), timesteps
     return noisy, noise, timesteps
-
-
-#: How the objects of a base's training scenes are turned: "world" (each at its own uniform angle, as
-#: the world draws them), "upright" (every object at 0) or "shared" (every object of a scene at that
-#: scene's one uniform angle, so that one pose describes a multi-object scene too; generators.pose).
-POSES = ("world", "upright", "shared")
 
 
 def world_captioned_batch(
@@ -90,12 +85,13 @@ def train_diffusion(
     pipeline: WorldDiffusionPipeline | None = None,
     loss_settings: LossSettings | None = None,
     critic: WorldCritic | None = None,
-    pose: str = "world",
+    design: BaseDesign | None = None,
 ) -> tuple[WorldDiffusionPipeline, dict]:
-    """Train a world base model (a new one unless given) and save it to out as a pipeline folder + card.
+    """Train a world base model of `design` (BaseDesign's defaults unless given; pipeline, if given,
+    replaces the design's untrained pipeline) and save it to out as a pipeline folder + card.
 
-    pose says how the training scenes' objects are turned (POSES): "upright" leaves a caption naming
-    all that varies in an object but a 1.6-pixel jitter; on a base that hears the pose
+    The design's pose says how the training scenes' objects are turned (POSES): "upright" leaves a
+    caption naming all that varies in an object but a 1.6-pixel jitter; on a base that hears the pose
     (generators.pose), "shared" tells it the angle of every scene's objects.
 
     On a latent pipeline (one with a VAE, kept frozen) the model learns the VAE's scaled latents of
@@ -108,7 +104,9 @@ def train_diffusion(
     """
     loss_settings = loss_settings or LossSettings()
     torch.manual_seed(settings.seed)
-    pipe = pipeline or new_world_pipeline(sample_size=size)
+    design = design or BaseDesign()
+    pose = design.pose
+    pipe = pipeline or design.pipeline(size)
     model = TextToImage(pipe.unet, pipe.text_encoder)
     scheduler, tokenizer = pipe.scheduler, pipe.tokenizer
     feature_term = critic is not None and loss_settings.feature_weight > 0
@@ -154,7 +152,7 @@ def train_diffusion(
     pipe.to("cpu")
     card = result.card(
         "base-diffusion", image_size=pipe.image_size, caption_dropout=caption_dropout, loss=asdict(loss_settings),
-        pose=pose,
+        design=asdict(design),
     )
     save_pipeline(pipe, Path(out), card)
     return pipe, card

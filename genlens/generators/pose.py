@@ -15,6 +15,10 @@ import math
 
 import torch
 
+#: How the objects of a base's training scenes are turned: "world" (each at its own uniform angle, as
+#: the world draws them), "upright" (every object at 0) or "shared" (every object of a scene at that
+#: scene's one uniform angle, so that one pose describes a multi-object scene too; the base hears it).
+POSES = ("world", "upright", "shared")
 #: Harmonics of the angle the base hears: the shapes' symmetries repeat every 360 (heart), 120
 #: (triangle), 90 (square) and 72 (star) degrees, so the first five harmonics tell all their poses apart.
 POSE_HARMONICS = 5

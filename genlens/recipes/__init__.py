@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from genlens.generators.base_design import BaseDesign
 from genlens.recipes.inverters import DecoderRecipe, InverterRecipe
 from genlens.recipes.models import BaseRecipe, ClassifierRecipe, GANRecipe, TrainerRecipe
 from genlens.recipes.recipe import Recipe
@@ -74,7 +75,8 @@ RECIPES: dict[str, Recipe] = {
         "genlens.permutation.depict6:train_concept_predictor",
         TrainSettings(steps=300, batch_size=64, lr=2e-3, warmup=20, seed=13),
     ),
-    "base-diffusion": BaseRecipe(BASE_SETTINGS),
+    # The first world base: cross-attention to unmasked captions, objects turned as the world draws them.
+    "base-diffusion": BaseRecipe(BASE_SETTINGS, BaseDesign(caption_words=False, max_length=80, pose="world")),
     # Style-based, class-conditional (linking.world_gan); a constant rate, as GANs are trained.
     "world-gan": GANRecipe(
         "shape",
