@@ -8,7 +8,6 @@ from typing import Callable
 import torch
 from diffusers import DiffusionPipeline
 
-from genlens.errors import GenlensError
 from genlens.generators.conditioning import tokenize, unet_conditioning
 from genlens.generators.coordinates import with_coordinates
 from genlens.generators.pose import draw_poses, reads_pose
@@ -88,7 +87,8 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         (down_block_additional_residuals, mid_block_additional_residual) for that call; None runs the
         plain text-conditioned model; caption is the UNet's caption keyword arguments
         (generators.conditioning). steer(clean, t) returns a corrected version of each step's
-        predicted clean sample (in [-1, 1] pixels), and the step proceeds from the correction.
+        predicted clean sample (in the sample space: [-1, 1] pixels, or a latent base's latents, which
+        decode_samples turns into images differentiably), and the step proceeds from the correction.
         On a base that hears the objects' pose, each prompted image gets the angle in poses (degrees),
         else one drawn from its generator after its noise (generators.pose).
         """
@@ -120,9 +120,8 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         return self.decode_samples(sample)
 
     def _steered(self, scheduler, sample, t, prediction, steer) -> torch.Tensor:
-        """The model output whose predicted clean sample is steer's correction of the model's own."""
-        if not self.pixel_space:
-            raise GenlensError("steering the predicted clean image needs a pixel-space model")
+        """The model output whose predicted clean sample is steer's correction of the model's own
+        (in the model's sample space: [-1, 1] pixels, or latents that steer decodes itself)."""
         alpha = scheduler.alphas_cumprod.to(sample.device)[t].float()
         signal, noise_level = alpha.sqrt(), (1 - alpha).sqrt()
         x, output = sample.float(), prediction.float()

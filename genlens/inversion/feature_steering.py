@@ -35,11 +35,17 @@ class FeatureSteering:
 MEASURED = FeatureSteering(strength=0.005, iterations=8)
 
 
+def pixels(clean: torch.Tensor) -> torch.Tensor:
+    """A pixel-space base's clean sample in [-1, 1] as images in [0, 1]."""
+    return ((clean + 1) / 2).clamp(0, 1)
+
+
 def feature_steer(
-    features: FeatureExtractor, layer: str, target: torch.Tensor, steering: FeatureSteering, pooled=False
+    features: FeatureExtractor, layer: str, target: torch.Tensor, steering: FeatureSteering, pooled=False, decode=pixels
 ):
-    """steer(clean, t) for WorldDiffusionPipeline: clean (N, 3, S, S) in [-1, 1] moved along the
-    normalised negative gradient of each sample's relative feature error against target (N, ...)."""
+    """steer(clean, t) for WorldDiffusionPipeline: each clean sample (pixels, or latents that decode
+    turns into images, differentiably) moved along the normalised negative gradient of its relative
+    feature error against target (N, ...)."""
     target = pool(target) if pooled else target
 
     def steer(clean: torch.Tensor, t) -> torch.Tensor:
@@ -47,7 +53,7 @@ def feature_steer(
         for _ in range(steering.iterations):
             x = x.clone().requires_grad_(True)
             with torch.enable_grad():
-                images = ((x + 1) / 2).clamp(0, 1)
+                images = decode(x)
                 predicted = features(resize(images, features.input_size), keep_graph=True)[layer]
                 predicted = pool(predicted) if pooled else predicted
                 (grad,) = torch.autograd.grad(relative_feature_error(target, predicted).sum(), x)

@@ -128,7 +128,9 @@ class FeatureInverter(Inverter):
 
         steer = None
         if self.steering is not None:
-            steer = feature_steer(self.features, self.layer, cond, self.steering, pooled=self.pooled)
+            steer = feature_steer(
+                self.features, self.layer, cond, self.steering, pooled=self.pooled, decode=self.base.decode_samples
+            )
         generator = torch.Generator().manual_seed(sampling.seed)
         images = self.base(
             [self.config.prompt] * len(cond),

@@ -1,0 +1,53 @@
+"""Critic guidance: at every sampling step, move the predicted clean image a little towards what its
+caption names, by gradient descent on the generators' critic's cross-entropy for the caption's concepts
+(classifier guidance on the clean estimate, as FeatInv's feature steering does with a classifier's maps).
+
+The critic is the generator's own network, never one that measures generated images (the probes, the
+reader, world-cnn), and a strong pull makes images that only the critic reads (adversarial patterns),
+so each setting is judged by the independent reader (BENCHMARKS.md, "World generator pilots")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from genlens.generators.critic import WorldCritic
+
+
+@dataclass
+class CriticGuidance:
+    """strength: RMS change of the clean sample per iteration, in sample units (0: off);
+    iterations: gradient steps per sampling step."""
+
+    strength: float = 0.01
+    iterations: int = 8
+
+
+def concept_targets(critic: WorldCritic, truths: list[dict[str, str]]) -> dict[str, torch.Tensor]:
+    """Per critic concept named in every truth (concept -> value, probe vocabulary), the (N,) class indices."""
+    names = critic.config.concepts
+    named = [c for c in names if all(c in t for t in truths)]
+    return {c: torch.tensor([names[c].index(t[c]) for t in truths]) for c in named}
+
+
+def critic_steer(critic: WorldCritic, targets: dict[str, torch.Tensor], guidance: CriticGuidance, decode):
+    """steer(clean, t) for WorldDiffusionPipeline: each clean sample (decoded to images by decode,
+    differentiably) moved along the normalised negative gradient of the critic's summed cross-entropy
+    for its targets."""
+    critic = critic.eval().requires_grad_(False)
+
+    def steer(clean: torch.Tensor, t) -> torch.Tensor:
+        x = clean.detach()
+        for _ in range(guidance.iterations):
+            x = x.clone().requires_grad_(True)
+            with torch.enable_grad():
+                logits = critic(decode(x))
+                loss = sum(F.cross_entropy(logits[c], v.to(x.device), reduction="sum") for c, v in targets.items())
+                (grad,) = torch.autograd.grad(loss, x)
+            rms = grad.flatten(1).pow(2).mean(1).sqrt().clamp_min(1e-12).view(-1, *[1] * (grad.dim() - 1))
+            x = (x - guidance.strength * grad / rms).detach()
+        return x
+
+    return steer

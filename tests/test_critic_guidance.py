@@ -1,0 +1,40 @@
+"""Critic guidance moves clean samples towards what the critic reads as the caption's concepts, on
+pixel and latent bases alike."""
+
+import torch
+import torch.nn.functional as F
+
+from genlens.generators.autoencoder import world_autoencoder
+from genlens.generators.base_model import new_world_pipeline
+from genlens.generators.critic import WorldCritic
+from genlens.generators.critic_guidance import CriticGuidance, concept_targets, critic_steer
+from genlens.inversion.feature_steering import pixels
+
+
+def _loss(critic, images, targets):
+    logits = critic(images)
+    return sum(F.cross_entropy(logits[c], v) for c, v in targets.items()).item()
+
+
+def test_steering_lowers_the_critics_loss_for_the_named_concepts_and_nothing_else_moves_at_zero():
+    torch.manual_seed(0)
+    critic = WorldCritic().eval()
+    targets = concept_targets(critic, [{"shape": "star", "color": "red"}, {"shape": "heart", "color": "blue"}])
+    assert set(targets) == {"shape", "color"} and targets["shape"].tolist() == [3, 4]
+    clean = torch.rand(2, 3, 32, 32) * 2 - 1
+    steered = critic_steer(critic, targets, CriticGuidance(0.05, 8), pixels)(clean, 500)
+    assert _loss(critic, pixels(steered), targets) < _loss(critic, pixels(clean), targets)
+    assert torch.equal(critic_steer(critic, targets, CriticGuidance(0.0, 8), pixels)(clean, 500), clean)
+
+
+def test_a_latent_base_samples_with_critic_guidance_through_its_decoder():
+    torch.manual_seed(0)
+    vae = world_autoencoder(block_out_channels=(8, 8, 8)).eval()
+    pipe = new_world_pipeline(sample_size=8, text_width=32, block_out_channels=(32, 32), vae=vae, caption_words=True)
+    critic = WorldCritic().eval()
+    targets = concept_targets(critic, [{"shape": "star"}])
+    plain = pipe(["a small red star in the centre on a plain black background"], steps=2, generator=torch.Generator().manual_seed(1))
+    steer = critic_steer(critic, targets, CriticGuidance(0.05, 2), pipe.decode_samples)
+    guided = pipe(["a small red star in the centre on a plain black background"], steps=2,
+                  generator=torch.Generator().manual_seed(1), steer=steer)
+    assert guided.shape == plain.shape == (1, 3, 32, 32) and not torch.equal(guided, plain)
