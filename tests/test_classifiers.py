@@ -102,6 +102,24 @@ def test_a_short_training_run_learns_the_task(tmp_path):
     assert accuracy(model.eval(), get_task("shortcut"), 300) > 0.6  # chance is 0.2
 
 
+def test_augmented_training_sees_blurred_images_and_its_card_says_so(tmp_path, monkeypatch):
+    from genlens.classifiers.training import train_classifier
+    from genlens.measure.perturbations import Augmentation
+    from genlens.training.loop import TrainSettings
+
+    seen = []
+    real = Augmentation.__call__
+    monkeypatch.setattr(Augmentation, "__call__", lambda self, images, g: seen.append(real(self, images, g)) or seen[-1])
+    settings = TrainSettings(steps=2, batch_size=8, warmup=1, checkpoint_every=10, device="cpu", seed=1)
+    plain = train_classifier("shape", "world-cnn", tmp_path / "plain", settings, eval_n=8)[0]
+    assert not seen
+    blurred = train_classifier("shape", "world-cnn", tmp_path / "blurred", settings, eval_n=8,
+                               augmentation=Augmentation(p_blur=1.0, p_noise=0.0))[0]
+    assert len(seen) == 2 and all(x.shape == (8, 3, 32, 32) for x in seen)
+    changed = [not torch.equal(a, b) for a, b in zip(plain.state_dict().values(), blurred.state_dict().values())]
+    assert any(changed)
+
+
 @pytest.mark.parametrize("spec", ["world-cnn", "world-vit"])
 def test_shipped_shape_classifiers_reach_097(spec):
     assert accuracy(load_classifier(spec), get_task("shape"), 1000) >= 0.97

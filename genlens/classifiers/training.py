@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from pathlib import Path
 
 import torch
@@ -33,12 +35,15 @@ def train_classifier(
     arch_kwargs: dict | None = None,
     planted: bool = False,
     data: Path | None = None,
+    augmentation=None,
 ) -> tuple[Classifier, dict]:
     """Train arch (a world architecture, `timm:NAME` or `torchvision:NAME`, from scratch) on the
     world task task_name or on a user's ImageFolder tree `data`; save it to out (config, weights,
     card) and return it with its card.
 
-    planted ties the first penultimate units to known concepts (classifiers.planted) as it learns.
+    planted ties the first penultimate units to known concepts (classifiers.planted) as it learns;
+    augmentation (measure.perturbations.Augmentation) blurs and noises the training images, so that
+    the classifier reads soft images as a reader of generated ones must.
 
     One training run from setup to card, kept in one piece so that checkpointing and resume read in order.
     """
@@ -64,7 +69,10 @@ def train_classifier(
             settings.batch_size, seed=step_seed(settings.seed, step, process), split="train", size=size
         )
         targets = planted_targets(sample.scenes) if planted else torch.zeros(len(sample), 0)
-        return sample.images.to(device), sample.labels.to(device), targets.to(device)
+        images = sample.images
+        if augmentation is not None:
+            images = augmentation(images, torch.Generator().manual_seed(step_seed(settings.seed, step, process)))
+        return images.to(device), sample.labels.to(device), targets.to(device)
 
     def loss(model, batch_data):
         images, labels, targets = batch_data
@@ -75,7 +83,8 @@ def train_classifier(
 
     source = task_name if folder is None else str(data)
     run = {"kind": "classifier", "task": task_name if folder is None else None, "data": None if folder is None else str(data),
-           "arch": arch, "arch_kwargs": arch_kwargs, "planted": planted}
+           "arch": arch, "arch_kwargs": arch_kwargs, "planted": planted,
+           "augmentation": None if augmentation is None else asdict(augmentation)}
     result = fit(classifier, batch, loss, settings, Path(out), description=f"train {arch} on {source}", run=run)
     if hook is not None:
         hook.remove()
