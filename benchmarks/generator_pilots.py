@@ -13,11 +13,11 @@ a: pixel base (the shipped UNet) with the critic's feature term on the predicted
 b: latent base: a world autoencoder (gated on its reconstructions' read-back), then a UNet on its
    8 x 8 x 8 latents with cross-attention at every level, masked padding and the bag of words;
    with --critic, also the critic's feature term on the predicted clean latent decoded by the VAE (B2).
---world changes the world every command of the process sees, for the world-side levers: `upright`
-draws every object at rotation 0 (a caption then names all that varies in the object but a 1.6-px
-jitter), `large` scales single objects' radii by --scale (multi-object scenes keep theirs). The
-shipped probes and world-vit read upright objects (a subset of the world); large objects need readers
-of their own (`readers`). Each pilot prints its card; read it back with `genlens eval diffusion --base OUT/base --probes PROBES`.
+--pose upright trains a base on the same scenes with every object at rotation 0 (a caption then names
+all that varies in the object but a 1.6-px jitter; the shipped probes and world-vit read upright objects,
+a subset of the world); --pose shared tells the base each scene's rotation (generators.pose). --world
+large changes the world every command of the process sees: single objects' radii scaled by --scale
+(multi-object scenes keep theirs); large objects need readers of their own (`readers`). Each pilot prints its card; read it back with `genlens eval diffusion --base OUT/base --probes PROBES`.
 """
 
 from __future__ import annotations
@@ -39,19 +39,10 @@ from genlens.training.loop import TrainSettings
 
 
 def use_world(variant: str, scale: float) -> None:
-    """Change the world of this process: `standard` (as shipped), `upright` or `large` (see the docstring)."""
-    from genlens.world import scenes, tasks
+    """Change the world of this process: `standard` (as shipped) or `large` (see the docstring)."""
+    from genlens.world import scenes
 
-    if variant == "upright":
-        sample = tasks.sample_scenes
-
-        def upright(*args, **kwargs):
-            batch = sample(*args, **kwargs)
-            batch.rotation[:] = 0.0
-            return batch
-
-        tasks.sample_scenes = upright
-    elif variant == "large":
+    if variant == "large":
         radius = scenes.SceneBatch.radius.fget
         scenes.SceneBatch.radius = property(lambda b: radius(b) * (scale if b.present.shape[1] == 1 else 1.0))
 
@@ -131,7 +122,7 @@ def main() -> None:
     parser.add_argument("--ae-steps", type=int, default=1500)
     parser.add_argument("--feature-weight", type=float, default=0.3)
     parser.add_argument("--perceptual-weight", type=float, default=AutoencoderLoss.perceptual_weight)
-    parser.add_argument("--world", choices=["standard", "upright", "large"], default="standard")
+    parser.add_argument("--world", choices=["standard", "large"], default="standard")
     parser.add_argument("--scale", type=float, default=1.5, help="radius factor of single objects in the large world")
     parser.add_argument("--reader", default="world-vit")
     parser.add_argument("--guidance", type=float, default=1.0)
