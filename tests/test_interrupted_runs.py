@@ -53,8 +53,12 @@ def _same_weights(a_folder, b_folder) -> bool:
     ],
     ids=["gan", "diffusion", "inverter"],
 )
-def test_a_killed_training_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path, command, load):
+def test_a_killed_training_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path, command, load, cli_here, monkeypatch):
+    """The uninterrupted run and the resumption run in this process, the killed one in its own; one
+    thread in each, so that all three compute alike."""
     import importlib
+
+    monkeypatch.setenv("GENLENS_THREADS", "1")
 
     module, attribute = load.split(":")
     loader = importlib.import_module(module)
@@ -62,14 +66,14 @@ def test_a_killed_training_resumes_to_the_weights_of_an_uninterrupted_run(tmp_pa
         loader = getattr(loader, part)
     rng = random.Random(len(command))
     args = [*command, "--steps", "12", "--batch-size", "2", "--checkpoint-every", "3", "--seed", "3"]
-    _run([*args, "--out", str(tmp_path / "straight")])
+    assert cli_here(*args, "--out", str(tmp_path / "straight"))[0] == 0
     out = tmp_path / "killed"
     if not _killed([*args, "--out", str(out)], lambda: any((out / "checkpoints").glob("step-*")), rng):
         pytest.skip("the run finished before it could be killed")
     assert not (out / "card.json").exists()
     with pytest.raises(GenlensError):  # what is there is not a model a later command would load
         loader(str(out))
-    _run([*args, "--out", str(out)])
+    assert cli_here(*args, "--out", str(out))[0] == 0
     assert _same_weights(tmp_path / "straight", out)
 
 
