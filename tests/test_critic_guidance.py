@@ -8,7 +8,7 @@ from genlens.generators.autoencoder import world_autoencoder
 from genlens.generators.base_model import new_world_pipeline
 from genlens.generators.critic import WorldCritic
 from genlens.generators.critic_guidance import CriticGuidance, concept_targets, critic_steer
-from genlens.inversion.feature_steering import pixels
+from genlens.generators.guidance import pixels
 
 
 def _loss(critic, images, targets):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from genlens.generators.pose import pose_labels, reads_pose
+from genlens.generators.pose import pose_feature_count, pose_labels
 
 
 def tokenize(tokenizer, captions: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -46,7 +46,7 @@ def unet_conditioning(
     if masks_padding(text_encoder):
         out["encoder_attention_mask"] = mask.to(out["encoder_hidden_states"].device)
     if unet.config.class_embed_type == "projection":
-        pose = reads_pose(text_encoder)
+        pose = pose_feature_count(text_encoder)
         special = [i for i in tokenizer.all_special_ids if i is not None]
         labels = bag_of_words(ids, unet.config.projection_class_embeddings_input_dim - pose, special)
         if pose:

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from genlens.generators.critic import WorldCritic
+from genlens.generators.guidance import gradient_steer
 
 
 @dataclass
@@ -38,16 +39,8 @@ def critic_steer(critic: WorldCritic, targets: dict[str, torch.Tensor], guidance
     for its targets."""
     critic = critic.eval().requires_grad_(False)
 
-    def steer(clean: torch.Tensor, t) -> torch.Tensor:
-        x = clean.detach()
-        for _ in range(guidance.iterations):
-            x = x.clone().requires_grad_(True)
-            with torch.enable_grad():
-                logits = critic(decode(x))
-                loss = sum(F.cross_entropy(logits[c], v.to(x.device), reduction="sum") for c, v in targets.items())
-                (grad,) = torch.autograd.grad(loss, x)
-            rms = grad.flatten(1).pow(2).mean(1).sqrt().clamp_min(1e-12).view(-1, *[1] * (grad.dim() - 1))
-            x = (x - guidance.strength * grad / rms).detach()
-        return x
+    def cross_entropy(images: torch.Tensor) -> torch.Tensor:
+        logits = critic(images)
+        return sum(F.cross_entropy(logits[c], v.to(images.device), reduction="sum") for c, v in targets.items())
 
-    return steer
+    return gradient_steer(cross_entropy, guidance.strength, guidance.iterations, decode)

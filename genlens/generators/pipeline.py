@@ -10,7 +10,7 @@ from diffusers import DiffusionPipeline
 
 from genlens.generators.conditioning import tokenize, unet_conditioning
 from genlens.generators.coordinates import with_coordinates
-from genlens.generators.pose import draw_poses, reads_pose
+from genlens.generators.pose import draw_poses, pose_feature_count
 from genlens.generators.samplers import check_sampling, sampling_scheduler
 
 
@@ -49,7 +49,7 @@ class WorldDiffusionPipeline(DiffusionPipeline):
     @property
     def reads_pose(self) -> bool:
         """Whether this base hears the objects' pose (generators.pose)."""
-        return bool(reads_pose(self.text_encoder))
+        return bool(pose_feature_count(self.text_encoder))
 
     def encode_images(self, images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Images in [0, 1] to the model's sample space: [-1, 1] pixels, or scaled VAE latents

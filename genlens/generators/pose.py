@@ -31,7 +31,7 @@ def pose_features(degrees: torch.Tensor) -> torch.Tensor:
     return torch.cat([angle.cos(), angle.sin()], dim=1)
 
 
-def reads_pose(text_encoder) -> int:
+def pose_feature_count(text_encoder) -> int:
     """The pose features a base's text encoder config asks for (0: a base without a pose)."""
     return int(getattr(text_encoder.config, "pose_features", 0) or 0)
 

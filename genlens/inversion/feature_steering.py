@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from genlens.features import FeatureExtractor, pool
+from genlens.generators.guidance import gradient_steer, pixels
 from genlens.images import resize
 from genlens.measure.fidelity import relative_feature_error
 
@@ -35,11 +36,6 @@ class FeatureSteering:
 MEASURED = FeatureSteering(strength=0.005, iterations=8)
 
 
-def pixels(clean: torch.Tensor) -> torch.Tensor:
-    """A pixel-space base's clean sample in [-1, 1] as images in [0, 1]."""
-    return ((clean + 1) / 2).clamp(0, 1)
-
-
 def feature_steer(
     features: FeatureExtractor, layer: str, target: torch.Tensor, steering: FeatureSteering, pooled=False, decode=pixels
 ):
@@ -48,17 +44,8 @@ def feature_steer(
     feature error against target (N, ...)."""
     target = pool(target) if pooled else target
 
-    def steer(clean: torch.Tensor, t) -> torch.Tensor:
-        x = clean.detach()
-        for _ in range(steering.iterations):
-            x = x.clone().requires_grad_(True)
-            with torch.enable_grad():
-                images = decode(x)
-                predicted = features(resize(images, features.input_size), keep_graph=True)[layer]
-                predicted = pool(predicted) if pooled else predicted
-                (grad,) = torch.autograd.grad(relative_feature_error(target, predicted).sum(), x)
-            rms = grad.flatten(1).pow(2).mean(1).sqrt().clamp_min(1e-12).view(-1, *[1] * (grad.dim() - 1))
-            x = (x - steering.strength * grad / rms).detach()
-        return x
+    def error(images: torch.Tensor) -> torch.Tensor:
+        predicted = features(resize(images, features.input_size), keep_graph=True)[layer]
+        return relative_feature_error(target, pool(predicted) if pooled else predicted).sum()
 
-    return steer
+    return gradient_steer(error, steering.strength, steering.iterations, decode)
