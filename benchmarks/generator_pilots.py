@@ -60,10 +60,11 @@ def train_readers(out: Path, steps: int) -> dict:
 def evaluate(out: Path, probes: Path | None, reader: str, guidance: float) -> dict:
     """Caption read-back of OUT/base, as `genlens eval diffusion --n 256` (20 DPM-Solver++ steps)."""
     from genlens.generators.base_model import load_base
+    from genlens.inversion.protocol import SamplingConfig
     from genlens.measure.generation import caption_fidelity
 
-    result = caption_fidelity(load_base(str(out / "base")), ConceptProbe.load(probes), 256, 20, "dpm", guidance, 0,
-                              reader=load_reader(reader))
+    result = caption_fidelity(load_base(str(out / "base")), ConceptProbe.load(probes), 256,
+                              SamplingConfig(guidance=guidance), reader=load_reader(reader))
     return {"guidance": guidance, "accuracy": result["accuracy"], "reader": result["reader"]}
 
 

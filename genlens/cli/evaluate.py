@@ -88,6 +88,7 @@ def eval_diffusion(
     from genlens.classifiers.loader import load_folder
     from genlens.generators.base_model import load_base
     from genlens.generators.samplers import check_sampling
+    from genlens.inversion.protocol import SamplingConfig
     from genlens.measure.generation import caption_fidelity, scene_fidelity
     from genlens.measure.probes import ConceptProbe
     from genlens.measure.reader import load_reader
@@ -98,16 +99,8 @@ def eval_diffusion(
         raise GenlensError(f"--n must be at least 1, got {n}")
     dev = resolve_device(device)
     pipe = load_base(base, dev)
-    result = caption_fidelity(
-        pipe,
-        ConceptProbe.load(probes).to(dev),
-        n,
-        steps,
-        sampler,
-        guidance,
-        seed,
-        reader=load_reader(reader, dev),
-    )
+    sampling = SamplingConfig(steps, sampler, guidance, seed)
+    result = caption_fidelity(pipe, ConceptProbe.load(probes).to(dev), n, sampling, reader=load_reader(reader, dev))
     out = {
         "base": base,
         "n": n,
@@ -121,7 +114,7 @@ def eval_diffusion(
     scenes = n if scenes is None else scenes
     if scenes:
         predictor = load_folder(weights_root() / "depict6-concepts").to(dev).eval()
-        read = scene_fidelity(pipe, predictor, scenes, steps, sampler, guidance, seed)
+        read = scene_fidelity(pipe, predictor, scenes, sampling)
         out["scenes"] = {"n": scenes, "presence": read["presence"]}
     emit(out, as_json, _print_fidelity)
 

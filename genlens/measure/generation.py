@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import torch
 
+from genlens.inversion.protocol import SamplingConfig
 from genlens.world.seeds import held_out
 from genlens.measure.fidelity import concept_retention
 from genlens.measure.probes import ConceptProbe, probe_truth
 
 
-def _generated(pipe, captions: list[str], steps: int, sampler: str, guidance: float, seed: int, batch_size: int):
-    """One image per caption, in batches, every batch drawing from one generator seeded with seed."""
-    generator = torch.Generator().manual_seed(seed)
+#: A base's read-back without classifier-free guidance (20 DPM-Solver++ steps, seed 0).
+UNGUIDED = SamplingConfig(guidance=1.0)
+
+
+def _generated(pipe, captions: list[str], sampling: SamplingConfig, batch_size: int):
+    """One image per caption, in batches, every batch drawing from one generator seeded with the seed."""
+    generator = torch.Generator().manual_seed(sampling.seed)
+    guidance = UNGUIDED.guidance if sampling.guidance is None else sampling.guidance
     batches = [captions[i : i + batch_size] for i in range(0, len(captions), batch_size)]
-    return torch.cat([pipe(b, steps=steps, sampler=sampler, guidance=guidance, generator=generator).cpu() for b in batches])
+    return torch.cat([
+        pipe(b, steps=sampling.steps, sampler=sampling.sampler, guidance=guidance, generator=generator).cpu()
+        for b in batches
+    ])
 
 
 @torch.no_grad()
@@ -21,18 +30,15 @@ def caption_fidelity(
     pipe,
     probes: ConceptProbe,
     n: int = 256,
-    steps: int = 20,
-    sampler: str = "dpm",
-    guidance: float = 1.0,
-    seed: int = 0,
+    sampling: SamplingConfig = UNGUIDED,
     batch_size: int = 64,
     reader=None,
 ) -> dict:
     """Generate one image per held-out single-object caption; per concept, the share of images the
     probes read as the caption says, and the share the independent reader (measure.reader, if given)
     reads as the caption says. Returns {"n", "accuracy": {concept: share}, "reader", "images", "captions"}."""
-    sample = held_out(n, seed=seed, size=pipe.image_size)
-    images = _generated(pipe, sample.captions, steps, sampler, guidance, seed, batch_size)
+    sample = held_out(n, seed=sampling.seed, size=pipe.image_size)
+    images = _generated(pipe, sample.captions, sampling, batch_size)
     truth = [probe_truth(r) for r in sample.records]
     accuracy = concept_retention(probes.predict_names(images), truth)
     return {
@@ -49,10 +55,7 @@ def scene_fidelity(
     pipe,
     predictor,
     n: int = 256,
-    steps: int = 20,
-    sampler: str = "dpm",
-    guidance: float = 1.0,
-    seed: int = 0,
+    sampling: SamplingConfig = UNGUIDED,
     batch_size: int = 64,
 ) -> dict:
     """Generate one image per held-out `depict6` caption (up to six objects: red, green or blue
@@ -63,8 +66,8 @@ def scene_fidelity(
     from genlens.permutation.importance import predict
     from genlens.world import get_task
 
-    sample = held_out(n, task="depict6", seed=seed, size=pipe.image_size)
-    images = _generated(pipe, sample.captions, steps, sampler, guidance, seed, batch_size)
+    sample = held_out(n, task="depict6", seed=sampling.seed, size=pipe.image_size)
+    images = _generated(pipe, sample.captions, sampling, batch_size)
     read = (predict(predictor, images) > 0).float()
     agree = (read == indicators(sample)).float().mean(0)
     names = get_task("depict6").concept_names
