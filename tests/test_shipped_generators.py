@@ -26,7 +26,7 @@ def test_invert_list_names_every_shipped_inverter(cli):
 
 
 def test_base_model_follows_the_colour_and_place_words_of_a_caption():
-    accuracy = caption_fidelity(load_base("world"), ConceptProbe.load(), n=32, steps=10)["accuracy"]
+    accuracy = caption_fidelity(load_base("world"), ConceptProbe.load(), n=32, sampling=SamplingConfig(steps=10, guidance=1.0))["accuracy"]
     assert accuracy["background_color"] >= 0.8  # chance: 0.25
     assert accuracy["background_pattern"] >= 0.8  # chance: 0.2
     assert accuracy["color"] >= 0.8  # the object's colour; chance: 1/7
