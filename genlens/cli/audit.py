@@ -29,7 +29,7 @@ def audit_command(
     generator: str = typer.Option("world", "--generator", help="DEPICT's generator: world (shipped base), renderer, a folder or hub id."),
     inversion: str = typer.Option("auto", "--inversion", help="auto (FeatInv where shipped, else optimization), featinv, optimization or decoder."),
     samples: int = typer.Option(None, "--samples", help="Inversions per source (default 2, 1 with --quick).", min=1, max=MAX_COUNT),
-    reader: str = typer.Option("world-vit", "--reader", help="Independent reader beside the probes (a classifier), or none."),
+    reader: str = options.Reader,
     report: Path = typer.Option(..., "--report", help="Folder for report.html and audit.json."),
     overwrite: bool = options.Overwrite,
     seed: int = options.Seed,

@@ -75,7 +75,7 @@ def bench_depict_command(
     generator: str = typer.Option(
         "world", "--generator", help="'world' (shipped model), 'renderer' (exact renders), a folder or hub id."
     ),
-    steps: int = typer.Option(20, "--steps", help="Sampling steps of the generator.", min=0, max=MAX_COUNT),
+    steps: int = options.Steps,
     no_cache: bool = typer.Option(False, "--no-cache", help="Each task generates its own images (for timing).", metavar=""),
     seed: int = options.Seed,
     device: str = options.Device,

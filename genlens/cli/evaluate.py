@@ -71,13 +71,11 @@ def eval_diffusion(
     scenes: int = typer.Option(
         None, "--scenes", help="Held-out depict6 captions read by the concept predictor (default: --n; 0: none).", min=0, max=MAX_COUNT
     ),
-    steps: int = typer.Option(20, "--steps", min=0, max=MAX_COUNT),
-    sampler: str = typer.Option("dpm", "--sampler"),
+    steps: int = options.Steps,
+    sampler: str = options.Sampler,
     guidance: float = typer.Option(1.0, "--guidance", min=0.0, max=MAX_SCALE),
     probes: Path = typer.Option(None, "--probes", help="A probes folder; the shipped probes by default."),
-    reader: str = typer.Option(
-        "world-vit", "--reader", help="Independent reader: a classifier naming one concept's values, or none."
-    ),
+    reader: str = options.Reader,
     seed: int = options.Seed,
     device: str = options.Device,
     as_json: bool = options.Json,

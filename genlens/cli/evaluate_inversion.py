@@ -26,12 +26,12 @@ def eval_inversion(
     n: int = typer.Option(256, "--n", help="Held-out world images (ignored with --images).", min=0, max=MAX_COUNT),
     images: list[Path] = typer.Option(None, "--images", help="Image files or folders instead of world renders."),
     samples: int = typer.Option(1, "--samples", help="Samples per image.", min=0, max=MAX_COUNT),
-    steps: int = typer.Option(20, "--steps", min=0, max=MAX_COUNT),
-    sampler: str = typer.Option("dpm", "--sampler", help="dpm (DPM-Solver++) or ddim."),
+    steps: int = options.Steps,
+    sampler: str = options.Sampler,
     observer: str = typer.Option(
         "auto", "--observer", help="Classifier that reads sources and samples independently (auto, none or a spec)."
     ),
-    report: Path = typer.Option(None, "--report", help="Folder for report.html."),
+    report: Path = options.report_option(),
     overwrite: bool = options.Overwrite,
     seed: int = options.Seed,
     device: str = options.Device,

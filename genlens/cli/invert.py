@@ -24,8 +24,8 @@ def invert_command(
     images: list[Path] = typer.Option(None, "--images", help="Image files or folders (a shell glob works)."),
     more_images: list[Path] = options.MoreImages,
     samples: int = typer.Option(1, "--samples", help="Samples per image.", min=0, max=MAX_COUNT),
-    steps: int = typer.Option(20, "--steps", min=0, max=MAX_COUNT),
-    sampler: str = typer.Option("dpm", "--sampler", help="dpm (DPM-Solver++) or ddim."),
+    steps: int = options.Steps,
+    sampler: str = options.Sampler,
     guidance: float = typer.Option(1.75, "--guidance", help="Classifier-free guidance scale (FeatInv: 1.75).", min=0.0, max=MAX_SCALE),
     steer: float = typer.Option(
         0.0, "--steer", help="Feature steering strength (0: off, FeatInv's sampler; 0.005 as in BENCHMARKS.md).", min=0.0, max=MAX_SCALE

@@ -13,11 +13,8 @@ from genlens.errors import GenlensError
 Inverter = typer.Option(None, "--inverter", help="An inverter folder.")
 ShippedClassifier = typer.Option(None, "--classifier", help="With --layer: use the shipped inverter.")
 Layer = typer.Option(None, "--layer", help="With --classifier: the layer of the shipped inverter.")
-Steps = typer.Option(20, "--steps", help="Sampler steps.", min=0, max=MAX_COUNT)
-Sampler = typer.Option("dpm", "--sampler", help="dpm (DPM-Solver++) or ddim.")
 Guidance = typer.Option(1.75, "--guidance", help="Classifier-free guidance scale (FeatInv: 1.75).", min=0.0, max=MAX_SCALE)
 Samples = typer.Option(1, "--samples", help="Samples per map.", min=0, max=MAX_COUNT)
-Reader = typer.Option("world-vit", "--reader", help="Independent reader beside the probes (a classifier spec), or none.")
 
 
 def load_inverter(inverter: Path | None, classifier: str | None, layer: str | None, device):

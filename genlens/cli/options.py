@@ -10,6 +10,9 @@ Device = typer.Option("auto", "--device", help="auto, cpu or cuda.")
 MAX_COUNT, MAX_SEED, MAX_SCALE = 10_000_000, 2**32 - 1, 1e6
 
 Seed = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Random seed; the same seed gives the same result.")
+Steps = typer.Option(20, "--steps", help="Sampling steps.", min=0, max=MAX_COUNT)
+Sampler = typer.Option("dpm", "--sampler", help="dpm (DPM-Solver++) or ddim.")
+Reader = typer.Option("world-vit", "--reader", help="Independent reader beside the probes (a classifier naming one concept's values), or none.")
 Json = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else there.", metavar="")
 Overwrite = typer.Option(False, "--overwrite", help="Replace an existing output folder.", metavar="")
 RandomInit = typer.Option(False, "--random-init", help="Build torchvision/timm models without pretrained weights.", metavar="")
@@ -40,3 +43,8 @@ def load_model(spec: str, weights, device: str):
     spec = with_weights(spec, weights)
     dev = resolve_device(device)
     return spec, load_classifier(spec, device=dev), dev
+
+
+def report_option(*files: str):
+    """--report FOLDER: where report.html (and the named files) go."""
+    return typer.Option(None, "--report", help="Folder for " + " and ".join(["report.html", *files]) + ".")

@@ -29,12 +29,10 @@ def permute_command(
     ),
     repeats: int = typer.Option(5, "--repeats", help="Permutations per concept.", min=0, max=MAX_COUNT),
     metric: str = typer.Option("auto", "--metric", help="auto (AUROC for 2 classes, else accuracy) or a scorer."),
-    steps: int = typer.Option(20, "--steps", help="Sampling steps of the generator.", min=0, max=MAX_COUNT),
+    steps: int = options.Steps,
     pool: int = typer.Option(None, "--pool", help="Images per distinct caption (reuse across rows).", min=0, max=MAX_COUNT),
-    reader: str = typer.Option(
-        "world-vit", "--reader", help="Independent reader of one concept beside the probes (a classifier), or none."
-    ),
-    report: Path = typer.Option(None, "--report", help="Folder for report.html."),
+    reader: str = options.Reader,
+    report: Path = options.report_option(),
     overwrite: bool = options.Overwrite,
     seed: int = options.Seed,
     device: str = options.Device,
