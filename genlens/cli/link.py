@@ -30,7 +30,7 @@ def _show_fit(o: dict) -> None:
 def fit_command(
     classifier: str = typer.Option(..., "--classifier", help="Classifier spec (world-cnn, timm:NAME, a folder, ...)."),
     weights: Path = options.Weights,
-    generator: str = typer.Option("renderer", "--generator", help="renderer, world-gan, a generator folder or python:module:factory."),
+    generator: str = typer.Option("renderer", "--generator", help="renderer, world-gan, a generator folder, stylegan2:DIR, biggan:DIR or python:module:factory."),
     layer: str = typer.Option(None, "--layer", help="Layer whose (pooled) features are linked (default: the penultimate)."),
     n: int = typer.Option(5000, "--n", help="Paired samples drawn from the generator.", min=0, max=MAX_COUNT),
     held_out: float = typer.Option(0.2, "--held-out", help="Share of the pairs held out for R^2 and the cycle.", min=0.0, max=MAX_SCALE),

@@ -47,6 +47,7 @@ def check_classes(classes: Sequence[int] | None, n: int, num_classes: int) -> to
 def load_generator(spec: str, device: str | torch.device = "cpu") -> LatentGenerator:
     """The generator a spec names: `renderer` (the world renderer, scene parameters as latent),
     `world-gan` (the shipped world GAN), `biggan:DIR` (pytorch-pretrained-biggan weights),
+    `stylegan2:DIR` (a stylegan2-ada-pytorch generator's state dict in safetensors, linking.stylegan2),
     `python:module:factory` (factory() returns a LatentGenerator), or a generator folder (a world
     GAN's, from `genlens train gan`)."""
     from genlens.linking.renderer_generator import RendererGenerator
@@ -62,6 +63,10 @@ def load_generator(spec: str, device: str | torch.device = "cpu") -> LatentGener
         spec = str(folder)
     if spec.startswith("python:"):
         return _from_factory(spec)
+    if spec.startswith("stylegan2:"):
+        from genlens.linking.stylegan2 import load_stylegan2
+
+        return load_stylegan2(spec.split(":", 1)[1], device)
     if spec.startswith("biggan:"):
         from genlens.linking.biggan import load_biggan
 
