@@ -46,7 +46,7 @@ class StyleGAN2Config:
     conv_clamp: float | None = None
 
     @classmethod
-    def from_init_kwargs(cls, kwargs: dict) -> "StyleGAN2Config":
+    def from_init_kwargs(cls, kwargs: dict) -> StyleGAN2Config:
         """The config of a G.init_kwargs dict (unknown keys ignored; only the skip architecture)."""
         mapping, synthesis = kwargs.get("mapping_kwargs") or {}, kwargs.get("synthesis_kwargs") or {}
         if synthesis.get("architecture", "skip") != "skip":
