@@ -1,7 +1,7 @@
 """Caption read-back of a world base sampled with critic guidance (generators.critic_guidance), read
 as `genlens eval diffusion` reads it: the probes and the independent reader, on held-out captions.
 
-    python benchmarks/critic_guidance.py BASE CRITIC --n 256 [--strength S --iterations K] [--guidance G] [--grid PNG]
+    python benchmarks/critic_guidance.py BASE CRITIC --n 256 [--strength S --iterations K --below B] [--guidance G] [--grid PNG]
 
 --strength 0 is the base alone. One generator per batch, seeded as caption_fidelity seeds it.
 """
@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=256)
     parser.add_argument("--strength", type=float, default=CriticGuidance.strength)
     parser.add_argument("--iterations", type=int, default=CriticGuidance.iterations)
+    parser.add_argument("--below", type=float, default=CriticGuidance.below, help="guide only below this share of the schedule")
     parser.add_argument("--guidance", type=float, default=1.0)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--reader", default="world-vit")
@@ -43,12 +44,13 @@ def main() -> None:
         steer = None
         if args.strength > 0:
             batch = {c: v[i : i + 64] for c, v in targets.items()}
-            steer = critic_steer(critic, batch, CriticGuidance(args.strength, args.iterations), pipe.decode_samples)
+            steer = critic_steer(critic, batch, CriticGuidance(args.strength, args.iterations, args.below), pipe.decode_samples,
+                                 pipe.scheduler.config.num_train_timesteps)
         parts.append(pipe(sample.captions[i : i + 64], steps=args.steps, guidance=args.guidance, generator=generator, steer=steer))
     images = torch.cat(parts)
     read = concept_retention(ConceptProbe.load().predict_names(images), truth)
     out = {
-        "base": args.base, "n": args.n, "strength": args.strength, "iterations": args.iterations, "guidance": args.guidance,
+        "base": args.base, "n": args.n, "strength": args.strength, "iterations": args.iterations, "below": args.below, "guidance": args.guidance,
         "probes": {c: round(v, 3) for c, v in read.items()}, "reader": load_reader(args.reader).report(images, truth),
     }
     print(json.dumps(out))

@@ -25,6 +25,9 @@ def test_steering_lowers_the_critics_loss_for_the_named_concepts_and_nothing_els
     steered = critic_steer(critic, targets, CriticGuidance(0.05, 8), pixels)(clean, 500)
     assert _loss(critic, pixels(steered), targets) < _loss(critic, pixels(clean), targets)
     assert torch.equal(critic_steer(critic, targets, CriticGuidance(0.0, 8), pixels)(clean, 500), clean)
+    late = critic_steer(critic, targets, CriticGuidance(0.05, 8, below=0.5), pixels)
+    assert torch.equal(late(clean, torch.tensor(500)), clean)
+    assert torch.equal(late(clean, torch.tensor(499)), steered)
 
 
 def test_a_latent_base_samples_with_critic_guidance_through_its_decoder():

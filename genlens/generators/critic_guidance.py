@@ -20,10 +20,12 @@ from genlens.generators.guidance import gradient_steer
 @dataclass
 class CriticGuidance:
     """strength: RMS change of the clean sample per iteration, in sample units (0: off);
-    iterations: gradient steps per sampling step."""
+    iterations: gradient steps per sampling step; below: guide only at timesteps under this share of
+    the training schedule (1: every step; 0.5: the less noisy half, where clean estimates are sharp)."""
 
     strength: float = 0.01
     iterations: int = 8
+    below: float = 1.0
 
 
 def concept_targets(critic: WorldCritic, truths: list[dict[str, str]]) -> dict[str, torch.Tensor]:
@@ -33,14 +35,20 @@ def concept_targets(critic: WorldCritic, truths: list[dict[str, str]]) -> dict[s
     return {c: torch.tensor([names[c].index(t[c]) for t in truths]) for c in named}
 
 
-def critic_steer(critic: WorldCritic, targets: dict[str, torch.Tensor], guidance: CriticGuidance, decode):
+def critic_steer(
+    critic: WorldCritic, targets: dict[str, torch.Tensor], guidance: CriticGuidance, decode, train_timesteps: int = 1000
+):
     """steer(clean, t) for WorldDiffusionPipeline: each clean sample (decoded to images by decode,
     differentiably) moved along the normalised negative gradient of the critic's summed cross-entropy
-    for its targets."""
+    for its targets (at timesteps below guidance.below x train_timesteps)."""
     critic = critic.eval().requires_grad_(False)
 
     def cross_entropy(images: torch.Tensor) -> torch.Tensor:
         logits = critic(images)
         return sum(F.cross_entropy(logits[c], v.to(images.device), reduction="sum") for c, v in targets.items())
 
-    return gradient_steer(cross_entropy, guidance.strength, guidance.iterations, decode)
+    steer = gradient_steer(cross_entropy, guidance.strength, guidance.iterations, decode)
+    if guidance.below >= 1:
+        return steer
+    cutoff = guidance.below * train_timesteps
+    return lambda clean, t: steer(clean, t) if float(t) < cutoff else clean
