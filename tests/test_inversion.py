@@ -100,7 +100,7 @@ def test_stable_diffusion_base_with_a_timm_classifier(tmp_path):
         tmp_path / "inv",
         SETTINGS,
     )
-    assert card["loss"]["feature_weight"] == 0  # the term would need the VAE's decoder
+    assert card["loss"]["feature_weight"] == 1.0 and card["final_loss"] == card["final_loss"]  # through the VAE
     loaded = FeatureInverter.load(tmp_path / "inv", classifier=classifier)
     out = loaded.invert(torch.rand(1, 3, 32, 32), samples=1, sampling=SamplingConfig(steps=2))
     assert out.shape == (1, 1, 3, 32, 32) and torch.isfinite(out).all()
@@ -176,18 +176,24 @@ def test_sampler_study_rows_and_bench_cli(world_setup, cli, tmp_path):
     assert (tmp_path / "r" / "report.html").read_text() == page
 
 
-def test_feature_matching_term_is_zero_for_the_true_image_and_skips_dropped_samples():
+@pytest.mark.parametrize("space", ["pixels", "latents"])
+def test_feature_matching_term_is_zero_for_the_true_image_and_skips_dropped_samples(space, tmp_path):
     from genlens.features import FeatureExtractor
     from genlens.generators.diffusion_training import noise_batch
     from genlens.inversion.feature_loss import feature_matching_loss
 
     torch.manual_seed(0)
     classifier = Classifier(world_cnn(5, widths=(8, 16, 16)), ClassifierConfig("world-cnn", list("abcde")))
-    base = tiny_world_pipeline()
+    if space == "pixels":
+        base = tiny_world_pipeline()
+    else:  # the true image is then the decoder's reconstruction of its latent
+        tiny_stable_diffusion(tmp_path / "sd")
+        base = load_base(tmp_path / "sd")
     features = FeatureExtractor(classifier, ["layer2"])
     images = WorldImages(32).batch(4, 0, 0)
-    fmap = features(images)["layer2"]
-    noisy, target, t = noise_batch(base.scheduler, base.encode_images(images), torch.Generator().manual_seed(1))
+    clean = base.encode_images(images)
+    fmap = features(base.decode_samples(clean).detach())["layer2"]
+    noisy, target, t = noise_batch(base.scheduler, clean, torch.Generator().manual_seed(1))
     everyone = torch.ones(4, dtype=torch.bool)
     exact = feature_matching_loss(features, "layer2", base, noisy, target, t, fmap, everyone)
     wrong = feature_matching_loss(features, "layer2", base, noisy, torch.zeros_like(target), t, fmap, everyone)

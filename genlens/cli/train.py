@@ -176,9 +176,8 @@ def train_inverter_command(
     lr: float = typer.Option(1e-4, "--lr", min=0.0, max=MAX_SCALE),
     checkpoint_every: int = typer.Option(500, "--checkpoint-every", min=0, max=MAX_COUNT),
     feature_weight: float = typer.Option(
-        None,
-        "--feature-weight",
-        help="Weight of the feature-matching term (1 on a pixel-space base, 0 on a latent one; 0 = FeatInv's loss).", min=0.0, max=MAX_SCALE
+        None, "--feature-weight", min=0.0, max=MAX_SCALE,
+        help="Weight of the feature-matching term (1; on a latent base through the VAE's decoder; 0 = FeatInv's loss).",
     ),
     init: Path = typer.Option(
         None,

@@ -31,9 +31,10 @@ def feature_matching_loss(
 ) -> torch.Tensor:
     """Mean over conditioned samples of alpha-bar x relative error between the layer's features of the
     predicted clean image and fmap (pooled vectors for a pooled inverter, which never sees the map).
-    Pixel-space bases only: the predicted sample is the image."""
+    On a latent base the predicted clean latent is decoded by the base's frozen autoencoder, with
+    gradients, as Stable Diffusion's guidance methods decode theirs."""
     clean = predicted_clean(base.scheduler, noisy, prediction, timesteps)
-    images = ((clean + 1) / 2).clamp(0, 1)
+    images = base.decode_samples(clean)
     predicted = features(resize(images, features.input_size), keep_graph=True)[layer]
     target = fmap
     if pooled:

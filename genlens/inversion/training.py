@@ -26,7 +26,7 @@ from genlens.training.loop import TrainSettings, fit
 #: FeatInv drops the map and the prompt together this often, so that guidance works at sampling.
 CONDITION_DROPOUT = 0.15
 
-#: Weight of the feature-matching term (feature_loss.py) for pixel-space bases; 0 reproduces FeatInv's loss.
+#: Weight of the feature-matching term (feature_loss.py); 0 reproduces FeatInv's loss.
 FEATURE_WEIGHT = 1.0
 
 
@@ -47,7 +47,7 @@ def train_inverter(
     """Train a FeatureControlNet for classifier's `layer` on images (and object masks, where known)
     from data.masked_batch(n, step, process); save the inverter (controlnet/, inverter.json,
     card.json) to out and return it with its card. feature_weight weighs the feature-matching term
-    (default FEATURE_WEIGHT on a pixel-space base, 0 on a latent one, where it would need the VAE).
+    (default FEATURE_WEIGHT; on a latent base it reads the clean estimate decoded by the frozen VAE).
     init, a trained ControlNet for the same layer, is the starting point instead of a fresh copy of
     the base (a second phase; it is copied, not changed).
 
@@ -55,13 +55,9 @@ def train_inverter(
     """
     loss_settings = loss_settings or LossSettings()
     if feature_weight is None:
-        feature_weight = FEATURE_WEIGHT if base.pixel_space else 0.0
+        feature_weight = FEATURE_WEIGHT
     if feature_weight < 0:
         raise GenlensError(f"feature weight must be >= 0, got {feature_weight}")
-    if feature_weight > 0 and not base.pixel_space:
-        raise GenlensError(
-            "the feature-matching loss needs a pixel-space base (use feature weight 0 with a latent base)"
-        )
     # the process's own device under `accelerate launch` (resolve_device checks the user's choice)
     device = PartialState(cpu=resolve_device(settings.device).type == "cpu").device
     for module in (base.unet, base.text_encoder, base.vae, classifier):
