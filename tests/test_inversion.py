@@ -55,6 +55,20 @@ def test_trained_inverter_saves_reloads_and_inverts(world_setup):
     assert not torch.allclose(a[:, 0], a[:, 1])  # samples of one map differ
 
 
+def test_an_inverter_folder_loads_as_a_pipeline_with_its_controlnet_registered(world_setup):
+    from genlens.generators.pipeline import WorldDiffusionPipeline
+
+    root = world_setup[0]
+    inv = FeatureInverter.load(root / "inv")
+    pipe = WorldDiffusionPipeline.from_pretrained(root / "inv", **inv.base.base_components)
+    assert type(pipe.controlnet).__name__ == "FeatureControlNet" and pipe.unet is inv.base.unet
+    maps = inv.feature_maps(torch.rand(2, 3, 32, 32))
+    direct = pipe([inv.config.prompt] * 2, steps=2, guidance=1.75, generator=torch.Generator().manual_seed(3), control=maps)
+    torch.testing.assert_close(direct, inv.invert_maps(maps, sampling=SamplingConfig(steps=2, seed=3))[:, 0])
+    with pytest.raises(GenlensError, match="no ControlNet"):
+        inv.base(["x"], steps=1, control=maps[:1])
+
+
 def test_wrong_map_shape_is_a_clear_error(world_setup):
     inv = FeatureInverter.load(world_setup[0] / "inv")
     with pytest.raises(GenlensError, match="do not fit"):

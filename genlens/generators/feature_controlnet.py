@@ -101,3 +101,15 @@ class FeatureControlNet(ControlNetModel):
         missing, unexpected = model.load_state_dict(state, strict=False)
         assert not unexpected and all(k.startswith("controlnet_cond_embedding.") for k in missing)
         return model
+
+
+def control_residuals(controlnet, x, t, caption: dict, fmaps: torch.Tensor):
+    """A feature ControlNet's (down, mid) residuals for the UNet's caption keyword arguments."""
+    return controlnet(
+        x,
+        t,
+        encoder_hidden_states=caption["encoder_hidden_states"],
+        class_labels=caption.get("class_labels"),
+        controlnet_cond=fmaps,
+        return_dict=False,
+    )

@@ -8,26 +8,42 @@ from typing import Callable
 import torch
 from diffusers import DiffusionPipeline
 
+from genlens.errors import GenlensError
 from genlens.generators.conditioning import tokenize, unet_conditioning
 from genlens.generators.coordinates import with_coordinates
+from genlens.generators.feature_controlnet import control_residuals
 from genlens.generators.pose import draw_poses, pose_feature_count
 from genlens.generators.samplers import check_sampling, sampling_scheduler
 
 
 class WorldDiffusionPipeline(DiffusionPipeline):
-    """unet + text_encoder + tokenizer + scheduler (+ vae for latent models), saved in diffusers' layout.
+    """unet + text_encoder + tokenizer + scheduler (+ vae for latent models, + a feature ControlNet
+    for FeatInv), saved in diffusers' layout.
 
     >>> pipe = WorldDiffusionPipeline.from_pretrained("base/")
     >>> images = pipe(["a small red star in the centre on a plain black background"], steps=20)
     >>> images.shape   # (1, 3, 32, 32), floats in [0, 1]
+    >>> inverting = WorldDiffusionPipeline.from_pretrained("inverter/", **pipe.base_components)  # + its ControlNet
+    >>> images = inverting([PROMPT] * len(maps), control=maps, guidance=1.75)
     """
 
-    _optional_components = ["vae"]
-    model_cpu_offload_seq = "text_encoder->unet->vae"
+    _optional_components = ["vae", "controlnet"]
+    model_cpu_offload_seq = "text_encoder->controlnet->unet->vae"
 
-    def __init__(self, unet, text_encoder, tokenizer, scheduler, vae=None):
+    def __init__(self, unet, text_encoder, tokenizer, scheduler, vae=None, controlnet=None):
         super().__init__()
-        self.register_modules(unet=unet, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler, vae=vae)
+        self.register_modules(
+            unet=unet, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler, vae=vae, controlnet=controlnet
+        )
+
+    @property
+    def base_components(self) -> dict:
+        """The components but the ControlNet: what an inverter folder's from_pretrained is given."""
+        return {k: v for k, v in self.components.items() if k != "controlnet"}
+
+    def with_controlnet(self, controlnet) -> WorldDiffusionPipeline:
+        """A pipeline of this one's modules (shared, not copied) with controlnet registered."""
+        return WorldDiffusionPipeline(**self.base_components, controlnet=controlnet)
 
     @property
     def pixel_space(self) -> bool:
@@ -74,7 +90,7 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         sampler: str = "dpm",
         guidance: float = 1.0,
         generator: torch.Generator | list[torch.Generator] | None = None,
-        residuals: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple] | None = None,
+        control: torch.Tensor | None = None,
         steer: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
         progress: bool = False,
         poses: torch.Tensor | None = None,
@@ -83,16 +99,17 @@ class WorldDiffusionPipeline(DiffusionPipeline):
 
         guidance > 1 mixes the prompt's prediction with the empty prompt's (classifier-free guidance).
         A list of generators, one per prompt, makes each image depend on its own generator only.
-        residuals(sample, t, caption) returns a ControlNet's
-        (down_block_additional_residuals, mid_block_additional_residual) for that call; None runs the
-        plain text-conditioned model; caption is the UNet's caption keyword arguments
-        (generators.conditioning). steer(clean, t) returns a corrected version of each step's
+        control holds one feature map per prompt for the registered ControlNet, which then adds its
+        residuals to the UNet's in both branches of guidance (FeatInv); None runs the plain
+        text-conditioned model. steer(clean, t) returns a corrected version of each step's
         predicted clean sample (in the sample space: [-1, 1] pixels, or a latent base's latents, which
         decode_samples turns into images differentiably), and the step proceeds from the correction.
         On a base that hears the objects' pose, each prompted image gets the angle in poses (degrees),
         else one drawn from its generator after its noise (generators.pose).
         """
         check_sampling(steps, sampler, guidance)
+        if control is not None and self.controlnet is None:
+            raise GenlensError("feature maps were given, but this pipeline has no ControlNet")
         device = self.unet.device
         scheduler = sampling_scheduler(self.scheduler.config, sampler, self.pixel_space)
         scheduler.set_timesteps(steps, device=device)
@@ -110,9 +127,9 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         sample = sample * scheduler.init_noise_sigma
         for t in self.progress_bar(scheduler.timesteps) if progress else scheduler.timesteps:
             x = scheduler.scale_model_input(sample, t)
-            prediction = self._predict(x, t, cond, residuals)  # noise or velocity
+            prediction = self._predict(x, t, cond, control)  # noise or velocity
             if uncond is not None:
-                unconditional = self._predict(x, t, uncond, residuals)
+                unconditional = self._predict(x, t, uncond, control)
                 prediction = unconditional + guidance * (prediction - unconditional)
             if steer is not None:
                 prediction = self._steered(scheduler, sample, t, prediction, steer)
@@ -131,10 +148,10 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         noise = (x - signal * clean) / noise_level
         return (signal * noise - noise_level * clean if velocity else noise).to(prediction.dtype)
 
-    def _predict(self, x, t, caption: dict, residuals) -> torch.Tensor:
+    def _predict(self, x, t, caption: dict, control) -> torch.Tensor:
         extra = {}
         x = with_coordinates(x, self.unet.config)
-        if residuals is not None:
-            down, mid = residuals(x, t, caption)
+        if control is not None:
+            down, mid = control_residuals(self.controlnet, x, t, caption, control.to(x.dtype))
             extra = {"down_block_additional_residuals": down, "mid_block_additional_residual": mid}
         return self.unet(x, t, **caption, **extra).sample

@@ -33,6 +33,18 @@ class InverterConfig:
     prompt: str = PROMPT
 
 
+def controlnet_index(controlnet: FeatureControlNet) -> dict:
+    """diffusers' model_index.json of a pipeline folder that holds only the ControlNet."""
+    from diffusers import __version__
+    from diffusers.pipelines.pipeline_loading_utils import _fetch_class_library_tuple
+
+    others = ("scheduler", "text_encoder", "tokenizer", "unet", "vae")
+    return {
+        "_class_name": WorldDiffusionPipeline.__name__, "_diffusers_version": __version__,
+        "controlnet": list(_fetch_class_library_tuple(controlnet)), **{k: [None, None] for k in others},
+    }
+
+
 class FeatureInverter(Inverter):
     """FeatInv: samples images whose `layer` features match a given map.
 
@@ -76,10 +88,13 @@ class FeatureInverter(Inverter):
         return self
 
     def save(self, folder: Path) -> None:
-        """controlnet/ (diffusers layout) and inverter.json into folder."""
+        """controlnet/ (diffusers layout), inverter.json and a model_index.json that names the
+        ControlNet as a pipeline component (the base's components are given when loading:
+        `WorldDiffusionPipeline.from_pretrained(folder, **base.base_components)`) into folder."""
         folder = Path(folder)
         self.controlnet.save_pretrained(folder / "controlnet")
         (folder / CONFIG_FILE).write_text(json.dumps(asdict(self.config), indent=2))
+        (folder / "model_index.json").write_text(json.dumps(controlnet_index(self.controlnet), indent=2))
 
     @classmethod
     def load(
@@ -122,36 +137,21 @@ class FeatureInverter(Inverter):
         self.check_maps(fmaps)
         self.controlnet.eval()
         cond = fmaps.to(self.device).repeat_interleave(samples, 0)
-
-        def residuals(x, t, caption):
-            return control_residuals(self.controlnet, x, t, caption, cond.to(x.dtype))
-
         steer = None
         if self.steering is not None:
             steer = feature_steer(
                 self.features, self.layer, cond, self.steering, pooled=self.pooled, decode=self.base.decode_samples
             )
         generator = torch.Generator().manual_seed(sampling.seed)
-        images = self.base(
+        images = self.base.with_controlnet(self.controlnet)(
             [self.config.prompt] * len(cond),
             steps=sampling.steps,
             sampler=sampling.sampler,
             guidance=self.guidance(sampling),
             generator=generator,
-            residuals=residuals,
+            control=cond,
             steer=steer,
             progress=progress,
         )
         return images.view(len(fmaps), samples, *images.shape[1:]).cpu()
 
-
-def control_residuals(controlnet, x, t, caption: dict, fmaps: torch.Tensor):
-    """A feature ControlNet's (down, mid) residuals for the UNet's caption keyword arguments."""
-    return controlnet(
-        x,
-        t,
-        encoder_hidden_states=caption["encoder_hidden_states"],
-        class_labels=caption.get("class_labels"),
-        controlnet_cond=fmaps,
-        return_dict=False,
-    )

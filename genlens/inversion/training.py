@@ -20,7 +20,8 @@ from genlens.generators.feature_controlnet import FeatureControlNet
 from genlens.generators.pipeline import WorldDiffusionPipeline
 from genlens.images import resize
 from genlens.inversion.feature_loss import feature_matching_loss
-from genlens.inversion.inverter import PROMPT, FeatureInverter, InverterConfig, control_residuals
+from genlens.generators.feature_controlnet import control_residuals
+from genlens.inversion.inverter import PROMPT, FeatureInverter, InverterConfig
 from genlens.training.loop import TrainSettings, fit
 
 #: FeatInv drops the map and the prompt together this often, so that guidance works at sampling.
