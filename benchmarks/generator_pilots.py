@@ -7,12 +7,16 @@
     python benchmarks/generator_pilots.py critic OUT --steps 700 [--world VARIANT]
     python benchmarks/generator_pilots.py readers OUT --steps 700 --world large   (probes and a shape reader)
     python benchmarks/generator_pilots.py eval OUT [--probes P --reader R] [--world VARIANT] [--guidance G]
+    python benchmarks/generator_pilots.py estimate-critic OUT --critic CRITIC --steps 400   (reads OUT/base)
 
 a: pixel base (the shipped UNet) with the critic's feature term on the predicted clean image, EMA,
    masked caption padding and the caption's bag of words.
 b: latent base: a world autoencoder (gated on its reconstructions' read-back), then a UNet on its
    8 x 8 x 8 latents with cross-attention at every level, masked padding and the bag of words;
    with --critic, also the critic's feature term on the predicted clean latent decoded by the VAE (B2).
+estimate-critic: the critic fine-tuned to read OUT/base's own clean estimates (decoded, at timesteps
+   uniform over the schedule) of fresh renders, so that critic guidance asks a reader of the estimates
+   it moves (a noise-aware critic) rather than one of clean renders; saved to OUT/estimate-critic.
 --pose upright trains a base on the same scenes with every object at rotation 0 (a caption then names
 all that varies in the object but a 1.6-px jitter; the shipped probes and world-vit read upright objects,
 a subset of the world); --pose shared tells the base each scene's rotation (generators.pose). --world
@@ -112,9 +116,51 @@ def pilot_b_base(out: Path, steps: int, autoencoder: Path | None, critic: Path |
     )[1]
 
 
+def pilot_estimate_critic(out: Path, critic_dir: Path, steps: int) -> dict:
+    import torch
+    import torch.nn.functional as F
+
+    from genlens.generators.base_model import load_base
+    from genlens.generators.coordinates import with_coordinates
+    from genlens.generators.denoising_loss import predicted_clean
+    from genlens.generators.diffusion_training import noise_batch
+    from genlens.measure.probes import concept_targets
+    from genlens.training.loop import fit
+    from genlens.world import get_task
+    from genlens.world.seeds import step_seed
+
+    pipe, task = load_base(str(out / "base")), get_task("shape")
+    pipe.unet.requires_grad_(False)
+    critic = WorldCritic.load(critic_dir).requires_grad_(True)
+    settings = TrainSettings(steps=steps, batch_size=64, lr=5e-4, warmup=20, checkpoint_every=100, seed=17)
+
+    def batch(step: int, process: int, device):
+        seed = step_seed(settings.seed, step, process)
+        sample, g = task.sample(settings.batch_size, seed=seed, split="train"), torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            clean = pipe.encode_images(sample.images, g)
+            noisy, _, t = noise_batch(pipe.scheduler, clean, g)
+            poses = torch.as_tensor(sample.scenes.rotation[:, 0]) if pipe.reads_pose else None
+            cond = pipe.caption_conditioning(sample.captions, poses)
+            prediction = pipe.unet(with_coordinates(noisy, pipe.unet.config), t, **cond).sample
+            estimates = pipe.decode_samples(predicted_clean(pipe.scheduler, noisy, prediction, t))
+        targets = {c: torch.as_tensor(v, dtype=torch.long) for c, v in concept_targets(sample.scenes).items()}
+        return estimates.to(device), {c: v.to(device) for c, v in targets.items()}
+
+    def loss(model, data):
+        images, targets = data
+        logits = model(images)
+        return sum(F.cross_entropy(logits[c], targets[c]) for c in logits)
+
+    result = fit(critic, batch, loss, settings, out / "estimate-critic", description="train estimate critic")
+    card = result.card("critic", reads="the base's clean estimates", base=str(out / "base"), init=str(critic_dir))
+    critic.cpu().eval().save(out / "estimate-critic", card)
+    return card
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pilot", choices=["a", "b-autoencoder", "gate", "b-base", "critic", "readers", "eval"])
+    parser.add_argument("pilot", choices=["a", "b-autoencoder", "gate", "b-base", "critic", "readers", "eval", "estimate-critic"])
     parser.add_argument("out", type=Path)
     parser.add_argument("--critic", type=Path)
     parser.add_argument("--probes", type=Path)
@@ -138,6 +184,8 @@ def main() -> None:
         result = train_critic(args.out / "critic", settings)[1]
     elif args.pilot == "readers":
         result = train_readers(args.out, args.steps)
+    elif args.pilot == "estimate-critic":
+        result = pilot_estimate_critic(args.out, args.critic, args.steps)
     elif args.pilot == "eval":
         result = evaluate(args.out, args.probes, args.reader, args.guidance)
     elif args.pilot == "a":
