@@ -87,3 +87,13 @@ def test_a_killed_inversion_starts_over_and_finishes(tmp_path):
     assert len((out / "results.jsonl").read_text().splitlines()) == 3
     assert json.loads((out / "summary.json").read_text())["n"] == 3
     assert sorted(p.name for p in (out / "grids").iterdir()) == [f"{i:05d}.png" for i in range(3)]
+
+
+def test_a_killed_permutation_starts_over_and_finishes(tmp_path):
+    rng = random.Random(12)
+    report = tmp_path / "depict"
+    args = ["permute", "--classifier", "world-cnn", "--world", "shape", "--n", "16", "--repeats", "1", "--steps", "2",
+            "--report", str(report), "--json"]
+    _killed(args, lambda: (report / ".genlens-run.json").exists(), rng)
+    _run(args)  # the interrupted run of the same kind is replaced without --overwrite
+    assert (report / "report.html").read_text().rstrip().endswith("</html>")
