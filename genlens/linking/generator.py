@@ -86,3 +86,17 @@ def _from_factory(spec: str) -> LatentGenerator:
             "(latent_dim, num_classes, class_names, differentiable, sample_latent, synthesize)"
         )
     return generator
+
+
+def draw_classes_and_noise(
+    n: int, seed: int, classes: Sequence[int] | None, num_classes: int, z_dim: int, truncation: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A style-based GAN's (classes, z) for sample_latent: the given classes (checked) or uniform
+    ones, then z ~ N(0, I), both from one generator seeded with seed; truncation must lie in (0, 1]."""
+    if not 0 < truncation <= 1:
+        raise GenlensError(f"truncation must lie in (0, 1], got {truncation}")
+    g = torch.Generator().manual_seed(seed)
+    c = check_classes(classes, n, num_classes)
+    if c is None:
+        c = torch.randint(0, num_classes, (n,), generator=g)
+    return c, torch.randn(n, z_dim, generator=g)

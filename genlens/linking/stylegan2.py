@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genlens.errors import GenlensError
-from genlens.linking.generator import check_classes
+from genlens.linking.generator import draw_classes_and_noise
 
 LRELU_GAIN = math.sqrt(2)
 
@@ -262,13 +262,7 @@ class StyleGAN2Generator:
 
     @torch.no_grad()
     def sample_latent(self, n, seed, classes=None, truncation: float = 1.0) -> torch.Tensor:
-        if not 0 < truncation <= 1:
-            raise GenlensError(f"truncation must lie in (0, 1], got {truncation}")
-        g = torch.Generator().manual_seed(seed)
-        c = check_classes(classes, n, self.num_classes)
-        if c is None:
-            c = torch.randint(0, self.num_classes, (n,), generator=g)
-        z = torch.randn(n, self.model.config.z_dim, generator=g)
+        c, z = draw_classes_and_noise(n, seed, classes, self.num_classes, self.model.config.z_dim, truncation)
         onehot = F.one_hot(c, self.num_classes).float() if self.model.config.c_dim else None
         w = self.model.mapping(z.to(self.device), None if onehot is None else onehot.to(self.device))
         return self.model.mapping.w_avg.lerp(w, truncation).cpu()

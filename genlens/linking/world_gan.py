@@ -229,15 +229,9 @@ class WorldGAN:
 
     @torch.no_grad()
     def sample_latent(self, n, seed, classes=None, truncation: float = 1.0) -> torch.Tensor:
-        from genlens.linking.generator import check_classes
+        from genlens.linking.generator import draw_classes_and_noise
 
-        if not 0 < truncation <= 1:
-            raise GenlensError(f"truncation must lie in (0, 1], got {truncation}")
-        g = torch.Generator().manual_seed(seed)
-        c = check_classes(classes, n, self.num_classes)
-        if c is None:
-            c = torch.randint(0, self.num_classes, (n,), generator=g)
-        z = torch.randn(n, self.generator.config.z_dim, generator=g)
+        c, z = draw_classes_and_noise(n, seed, classes, self.num_classes, self.generator.config.z_dim, truncation)
         device = self.generator.const.device
         w = self.generator.mapping(z.to(device), c.to(device))
         avg = self.generator.w_avg[c.to(device)]
