@@ -1,7 +1,7 @@
 """Pilots of world-base designs, each trained from scratch and read back the same way.
 
     python benchmarks/generator_pilots.py a OUT --critic CRITIC --steps 800
-    python benchmarks/generator_pilots.py b-autoencoder OUT --critic CRITIC --ae-steps 600
+    python benchmarks/generator_pilots.py b-autoencoder OUT --critic CRITIC --ae-steps 600 [--adversarial-weight W --adversarial-start S]
     python benchmarks/generator_pilots.py gate OUT --probes PROBES
     python benchmarks/generator_pilots.py b-base OUT --steps 1000 [--autoencoder AE --critic CRITIC]
     python benchmarks/generator_pilots.py critic OUT --steps 700 [--world VARIANT]
@@ -92,10 +92,9 @@ def pilot_a(out: Path, critic: Path | None, steps: int, feature_weight: float, p
     return card
 
 
-def pilot_b_autoencoder(out: Path, critic: Path, ae_steps: int, perceptual_weight: float) -> dict:
+def pilot_b_autoencoder(out: Path, critic: Path, ae_steps: int, loss: AutoencoderLoss) -> dict:
     ae_settings = TrainSettings(steps=ae_steps, batch_size=64, lr=1e-3, warmup=50, weight_decay=0.0,
                                 max_grad_norm=1.0, checkpoint_every=100, seed=15)
-    loss = AutoencoderLoss(perceptual_weight=perceptual_weight)
     return train_autoencoder(out / "autoencoder", ae_settings, WorldCritic.load(critic), loss)[1]
 
 
@@ -169,6 +168,8 @@ def main() -> None:
     parser.add_argument("--ae-steps", type=int, default=1500)
     parser.add_argument("--feature-weight", type=float, default=0.3)
     parser.add_argument("--perceptual-weight", type=float, default=AutoencoderLoss.perceptual_weight)
+    parser.add_argument("--adversarial-weight", type=float, default=0.0, help="the patch discriminator's weight (0: none)")
+    parser.add_argument("--adversarial-start", type=int, default=0, help="the step the discriminator joins at")
     parser.add_argument("--world", choices=["standard", "large"], default="standard")
     parser.add_argument("--scale", type=float, default=1.5, help="radius factor of single objects in the large world")
     parser.add_argument("--reader", default="world-vit")
@@ -191,7 +192,9 @@ def main() -> None:
     elif args.pilot == "a":
         result = pilot_a(args.out, args.critic, args.steps, args.feature_weight, args.pose)
     elif args.pilot == "b-autoencoder":
-        result = pilot_b_autoencoder(args.out, args.critic, args.ae_steps, args.perceptual_weight)
+        loss = AutoencoderLoss(perceptual_weight=args.perceptual_weight, adversarial_weight=args.adversarial_weight,
+                               adversarial_start=args.adversarial_start)
+        result = pilot_b_autoencoder(args.out, args.critic, args.ae_steps, loss)
     elif args.pilot == "b-base":
         result = pilot_b_base(args.out, args.steps, args.autoencoder, args.critic, args.feature_weight, args.pose)
     else:
