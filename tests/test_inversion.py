@@ -387,17 +387,3 @@ def test_invert_eval_inversion_and_bench_sampler_report_the_same_figures_from_on
     other = invert_and_measure(inv, images, tmp_path / "other", sampling=SamplingConfig(steps=2, seed=5), batch_size=2)
     assert other["feature_cosine"] != invert["feature_cosine"]
 
-
-def test_invert_eval_inversion_and_the_sampler_study_share_one_loop_and_agree(world_setup, tmp_path):
-    from genlens.inversion.comparison import compare
-    from genlens.inversion.run import invert_and_measure
-    from genlens.inversion.sampler_study import sampler_study
-
-    inv = FeatureInverter.load(world_setup[0] / "inv")
-    images, sampling = torch.rand(3, 3, 32, 32, generator=torch.Generator().manual_seed(4)), SamplingConfig(steps=2, seed=9)
-    summary = invert_and_measure(inv, images, tmp_path, sampling=sampling, batch_size=2)
-    metrics, outcomes = compare(inv.classifier, inv.layer, {"featinv": inv}, images, images.flip(0), sampling=sampling, batch_size=2)
-    (row,) = sampler_study(inv, images, steps=(2,), samplers=("dpm",), sampling=sampling, batch_size=2)
-    for key in ("feature_cosine", "top1_agreement"):
-        assert summary[key] == metrics["featinv"][key] == row[key]
-    assert metrics["featinv"]["feature_cosine"] != metrics["chance"]["feature_cosine"]
