@@ -8,6 +8,7 @@
     python benchmarks/generator_pilots.py readers OUT --steps 700 --world large   (probes and a shape reader)
     python benchmarks/generator_pilots.py eval OUT [--probes P --reader R] [--world VARIANT] [--guidance G]
     python benchmarks/generator_pilots.py estimate-critic OUT --critic CRITIC --steps 400   (reads OUT/base)
+    python benchmarks/generator_pilots.py robust-critic OUT [--critic INIT] --steps 400 --epsilon 0.5 [--attack-steps 3]
 
 a: pixel base (the shipped UNet) with the critic's feature term on the predicted clean image, EMA,
    masked caption padding and the caption's bag of words.
@@ -29,6 +30,9 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+
+import torch
+import torch.nn.functional as F
 
 from genlens.generators.autoencoder import AutoencoderLoss, train_autoencoder
 from genlens.generators.base_design import BaseDesign
@@ -157,9 +161,66 @@ def pilot_estimate_critic(out: Path, critic_dir: Path, steps: int) -> dict:
     return card
 
 
+def pgd_l2(model, images: torch.Tensor, targets: dict, epsilon: float, steps: int) -> torch.Tensor:
+    """Images moved within an L2 ball of radius epsilon (per image, [0, 1] pixels) to raise the model's
+    summed cross-entropy over its concepts (projected gradient ascent, Madry et al. 2018)."""
+    was_training, alpha = model.training, 2.5 * epsilon / steps
+    model.eval()
+    delta = torch.zeros_like(images, requires_grad=True)
+    for _ in range(steps):
+        logits = model((images + delta).clamp(0, 1))
+        loss = sum(F.cross_entropy(logits[c], targets[c]) for c in logits)
+        (grad,) = torch.autograd.grad(loss, delta)
+        norm = grad.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, 1, 1, 1)
+        step = delta.detach() + alpha * grad / norm
+        scale = (epsilon / step.flatten(1).norm(dim=1).clamp_min(1e-12)).clamp(max=1.0).view(-1, 1, 1, 1)
+        delta = (step * scale).requires_grad_(True)
+    model.train(was_training)
+    return (images + delta.detach()).clamp(0, 1)
+
+
+def pilot_robust_critic(out: Path, critic_dir: Path | None, steps: int, epsilon: float, attack_steps: int) -> dict:
+    """A critic trained on adversarial examples (L2 PGD) of blurred and noised renders, from critic_dir's
+    weights if given: a robust classifier's gradients change what a person sees (Santurkar et al. 2019,
+    Kawar et al. 2022), so its guidance should move the shape rather than the critic's own blind spots."""
+    from genlens.generators.critic import CriticConfig
+    from genlens.measure.perturbations import Augmentation
+    from genlens.measure.probe_training import robustness
+    from genlens.measure.probes import concept_targets
+    from genlens.training.loop import fit
+    from genlens.world import get_task
+    from genlens.world.seeds import step_seed
+
+    torch.manual_seed(16)
+    critic = WorldCritic.load(critic_dir).requires_grad_(True) if critic_dir else WorldCritic(CriticConfig())
+    settings = TrainSettings(steps=steps, batch_size=128, lr=2e-3 if critic_dir is None else 5e-4, weight_decay=0.05,
+                             warmup=50, checkpoint_every=100, seed=18)
+    task, augmentation = get_task("shape"), Augmentation()
+
+    def batch(step: int, process: int, device):
+        seed = step_seed(settings.seed, step, process)
+        sample = task.sample(settings.batch_size, seed=seed, split="train")
+        images = augmentation(sample.images, torch.Generator().manual_seed(seed))
+        targets = {c: torch.as_tensor(v, dtype=torch.long, device=device) for c, v in concept_targets(sample.scenes).items()}
+        return images.to(device), targets
+
+    def loss(model, data):
+        images, targets = data
+        logits = model(pgd_l2(model, images, targets, epsilon, attack_steps))
+        return sum(F.cross_entropy(logits[c], targets[c]) for c in logits)
+
+    result = fit(critic, batch, loss, settings, out / "robust-critic", description="train robust critic")
+    critic = critic.cpu().eval()
+    accuracy = robustness(critic, 1000)
+    card = result.card("critic", epsilon=epsilon, attack_steps=attack_steps, init=str(critic_dir),
+                       test_accuracy=accuracy.pop("clean"), robustness=accuracy)
+    critic.save(out / "robust-critic", card)
+    return card
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pilot", choices=["a", "b-autoencoder", "gate", "b-base", "critic", "readers", "eval", "estimate-critic"])
+    parser.add_argument("pilot", choices=["a", "b-autoencoder", "gate", "b-base", "critic", "readers", "eval", "estimate-critic", "robust-critic"])
     parser.add_argument("out", type=Path)
     parser.add_argument("--critic", type=Path)
     parser.add_argument("--probes", type=Path)
@@ -172,6 +233,8 @@ def main() -> None:
     parser.add_argument("--adversarial-start", type=int, default=0, help="the step the discriminator joins at")
     parser.add_argument("--world", choices=["standard", "large"], default="standard")
     parser.add_argument("--scale", type=float, default=1.5, help="radius factor of single objects in the large world")
+    parser.add_argument("--epsilon", type=float, default=0.5, help="robust-critic: the L2 radius of its adversarial examples")
+    parser.add_argument("--attack-steps", type=int, default=3, help="robust-critic: PGD steps per batch")
     parser.add_argument("--reader", default="world-vit")
     parser.add_argument("--guidance", type=float, default=1.0)
     parser.add_argument("--pose", choices=["world", "upright", "shared"], default="world",
@@ -187,6 +250,8 @@ def main() -> None:
         result = train_readers(args.out, args.steps)
     elif args.pilot == "estimate-critic":
         result = pilot_estimate_critic(args.out, args.critic, args.steps)
+    elif args.pilot == "robust-critic":
+        result = pilot_robust_critic(args.out, args.critic, args.steps, args.epsilon, args.attack_steps)
     elif args.pilot == "eval":
         result = evaluate(args.out, args.probes, args.reader, args.guidance)
     elif args.pilot == "a":
