@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from genlens.generators.autoencoder import world_autoencoder
 from genlens.generators.base_model import new_world_pipeline
 from genlens.generators.critic import WorldCritic
-from genlens.generators.critic_guidance import CriticGuidance, concept_targets, critic_steer
+from genlens.generators.critic_guidance import UNNAMED, CriticGuidance, concept_targets, critic_steer
 from genlens.generators.guidance import pixels
 
 
@@ -28,6 +28,16 @@ def test_steering_lowers_the_critics_loss_for_the_named_concepts_and_nothing_els
     late = critic_steer(critic, targets, CriticGuidance(0.05, 8, below=0.5), pixels)
     assert torch.equal(late(clean, torch.tensor(500)), clean)
     assert torch.equal(late(clean, torch.tensor(499)), steered)
+
+
+def test_a_sample_whose_caption_names_nothing_the_critic_reads_is_left_as_it_is():
+    torch.manual_seed(0)
+    critic = WorldCritic().eval()
+    targets = concept_targets(critic, [{"shape": "star"}, {}])
+    assert targets["shape"].tolist() == [3, UNNAMED]
+    clean = torch.rand(2, 3, 32, 32) * 2 - 1
+    steered = critic_steer(critic, targets, CriticGuidance(0.05, 4), pixels)(clean, 500)
+    assert not torch.equal(steered[0], clean[0]) and torch.equal(steered[1], clean[1])
 
 
 def test_a_latent_base_samples_with_critic_guidance_through_its_decoder():

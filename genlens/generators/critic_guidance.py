@@ -28,11 +28,16 @@ class CriticGuidance:
     below: float = 1.0
 
 
+#: The target of a sample whose truth does not name a concept: cross-entropy skips it.
+UNNAMED = -100
+
+
 def concept_targets(critic: WorldCritic, truths: list[dict[str, str]]) -> dict[str, torch.Tensor]:
-    """Per critic concept named in every truth (concept -> value, probe vocabulary), the (N,) class indices."""
+    """Per critic concept named in any truth (concept -> value, probe vocabulary), the (N,) class
+    indices, UNNAMED for the samples whose truth does not name it (those are not guided on it)."""
     names = critic.config.concepts
-    named = [c for c in names if all(c in t for t in truths)]
-    return {c: torch.tensor([names[c].index(t[c]) for t in truths]) for c in named}
+    named = [c for c in names if any(c in t for t in truths)]
+    return {c: torch.tensor([names[c].index(t[c]) if c in t else UNNAMED for t in truths]) for c in named}
 
 
 def critic_steer(
@@ -45,7 +50,9 @@ def critic_steer(
 
     def cross_entropy(images: torch.Tensor) -> torch.Tensor:
         logits = critic(images)
-        return sum(F.cross_entropy(logits[c], v.to(images.device), reduction="sum") for c, v in targets.items())
+        return sum(
+            F.cross_entropy(logits[c], v.to(images.device), reduction="sum", ignore_index=UNNAMED) for c, v in targets.items()
+        )
 
     steer = gradient_steer(cross_entropy, guidance.strength, guidance.iterations, decode)
     if guidance.below >= 1:
