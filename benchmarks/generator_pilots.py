@@ -76,10 +76,10 @@ def evaluate(out: Path, probes: Path | None, reader: str, guidance: float) -> di
     return {"guidance": guidance, "accuracy": result["accuracy"], "reader": result["reader"]}
 
 
-def base_settings(steps: int, seed: int) -> TrainSettings:
+def base_settings(steps: int, seed: int, precision: str = "auto") -> TrainSettings:
     return TrainSettings(
         steps=steps, batch_size=64, lr=1e-3, warmup=100, weight_decay=0.0, max_grad_norm=1.0,
-        checkpoint_every=100, ema_decay=0.999, seed=seed,
+        checkpoint_every=100, ema_decay=0.999, seed=seed, mixed_precision=precision,
     )
 
 
@@ -102,7 +102,9 @@ def pilot_b_autoencoder(out: Path, critic: Path, ae_steps: int, loss: Autoencode
     return train_autoencoder(out / "autoencoder", ae_settings, WorldCritic.load(critic), loss)[1]
 
 
-def pilot_b_base(out: Path, steps: int, autoencoder: Path | None, critic: Path | None, feature_weight: float, pose: str) -> dict:
+def pilot_b_base(
+    out: Path, steps: int, autoencoder: Path | None, critic: Path | None, feature_weight: float, pose: str, precision: str = "auto"
+) -> dict:
     from diffusers import AutoencoderKL
 
     vae = AutoencoderKL.from_pretrained(autoencoder or out / "autoencoder").eval()
@@ -112,9 +114,9 @@ def pilot_b_base(out: Path, steps: int, autoencoder: Path | None, critic: Path |
     )
     design = BaseDesign(caption_words=True, max_length=64, pose=pose)
     if critic is None:
-        return train_diffusion(out / "base", base_settings(steps, 5), pipeline=pipe, design=design)[1]
+        return train_diffusion(out / "base", base_settings(steps, 5, precision), pipeline=pipe, design=design)[1]
     return train_diffusion(
-        out / "base", base_settings(steps, 5), pipeline=pipe, design=design,
+        out / "base", base_settings(steps, 5, precision), pipeline=pipe, design=design,
         loss_settings=LossSettings(feature_weight=feature_weight), critic=WorldCritic.load(critic),
     )[1]
 
@@ -235,6 +237,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.5, help="radius factor of single objects in the large world")
     parser.add_argument("--epsilon", type=float, default=0.5, help="robust-critic: the L2 radius of its adversarial examples")
     parser.add_argument("--attack-steps", type=int, default=3, help="robust-critic: PGD steps per batch")
+    parser.add_argument("--precision", choices=["auto", "no", "bf16"], default="auto", help="b-base: mixed precision of the UNet")
     parser.add_argument("--reader", default="world-vit")
     parser.add_argument("--guidance", type=float, default=1.0)
     parser.add_argument("--pose", choices=["world", "upright", "shared"], default="world",
@@ -261,7 +264,7 @@ def main() -> None:
                                adversarial_start=args.adversarial_start)
         result = pilot_b_autoencoder(args.out, args.critic, args.ae_steps, loss)
     elif args.pilot == "b-base":
-        result = pilot_b_base(args.out, args.steps, args.autoencoder, args.critic, args.feature_weight, args.pose)
+        result = pilot_b_base(args.out, args.steps, args.autoencoder, args.critic, args.feature_weight, args.pose, args.precision)
     else:
         from diffusers import AutoencoderKL
 
