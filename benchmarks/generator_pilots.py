@@ -4,7 +4,7 @@
     python benchmarks/generator_pilots.py b-autoencoder OUT --critic CRITIC --ae-steps 600 [--adversarial-weight W --adversarial-start S]
     python benchmarks/generator_pilots.py gate OUT --probes PROBES
     python benchmarks/generator_pilots.py b-base OUT --steps 1000 [--autoencoder AE --critic CRITIC]
-    python benchmarks/generator_pilots.py critic OUT --steps 700 [--world VARIANT]
+    python benchmarks/generator_pilots.py critic OUT --steps 700 [--world VARIANT] [--crisp]
     python benchmarks/generator_pilots.py readers OUT --steps 700 --world large   (probes and a shape reader)
     python benchmarks/generator_pilots.py eval OUT [--probes P --reader R] [--world VARIANT] [--guidance G]
     python benchmarks/generator_pilots.py estimate-critic OUT --critic CRITIC --steps 400   (reads OUT/base)
@@ -238,6 +238,7 @@ def main() -> None:
     parser.add_argument("--epsilon", type=float, default=0.5, help="robust-critic: the L2 radius of its adversarial examples")
     parser.add_argument("--attack-steps", type=int, default=3, help="robust-critic: PGD steps per batch")
     parser.add_argument("--precision", choices=["auto", "no", "bf16"], default="auto", help="b-base: mixed precision of the UNet")
+    parser.add_argument("--crisp", action="store_true", help="critic: trained on renders as they are (no blur, no noise)")
     parser.add_argument("--reader", default="world-vit")
     parser.add_argument("--guidance", type=float, default=1.0)
     parser.add_argument("--pose", choices=["world", "upright", "shared"], default="world",
@@ -247,8 +248,11 @@ def main() -> None:
     if args.pilot == "critic":
         from genlens.generators.critic import train_critic
 
+        from genlens.measure.perturbations import Augmentation
+
         settings = TrainSettings(steps=args.steps, batch_size=128, lr=2e-3, seed=16)
-        result = train_critic(args.out / "critic", settings)[1]
+        crisp = Augmentation(p_blur=0.0, p_noise=0.0) if args.crisp else None
+        result = train_critic(args.out / "critic", settings, augmentation=crisp)[1]
     elif args.pilot == "readers":
         result = train_readers(args.out, args.steps)
     elif args.pilot == "estimate-critic":

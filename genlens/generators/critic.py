@@ -85,12 +85,13 @@ def feature_error(critic: WorldCritic, predicted: torch.Tensor, target: torch.Te
     return error
 
 
-def train_critic(out: Path, settings, eval_n: int = 1000) -> tuple[WorldCritic, dict]:
-    """Train the critic on every concept of blurred and noised renders; save to out with its card."""
+def train_critic(out: Path, settings, eval_n: int = 1000, augmentation=None) -> tuple[WorldCritic, dict]:
+    """Train the critic on every concept of renders blurred and noised by augmentation (Augmentation()
+    by default); save to out with its card."""
     from genlens.measure.perturbations import Augmentation
     from genlens.measure.probe_training import fit_concepts, robustness
 
-    augmentation = Augmentation()
+    augmentation = augmentation or Augmentation()
     torch.manual_seed(settings.seed)
     critic = WorldCritic()
     result = fit_concepts(critic, out, settings, augmentation, "train generator critic")
