@@ -3,7 +3,8 @@ as `genlens eval diffusion` reads it: the probes and the independent reader, on 
 
     python benchmarks/critic_guidance.py BASE CRITIC --n 256 [--strength S --iterations K --below B] [--guidance G] [--grid PNG]
 
---strength 0 is the base alone. One generator per batch, seeded as caption_fidelity seeds it.
+--strength 0 is the base alone. The critic is asked for what each caption names (world.caption_reading);
+the read-back compares with the scenes' records. One generator per batch, seeded as caption_fidelity seeds it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from genlens.generators.critic_guidance import CriticGuidance, concept_targets, 
 from genlens.measure.fidelity import concept_retention
 from genlens.measure.probes import ConceptProbe, probe_truth
 from genlens.measure.reader import load_reader
+from genlens.world.caption_reading import caption_truth
 from genlens.world.seeds import held_out
 
 
@@ -38,7 +40,7 @@ def main() -> None:
     pipe, critic = load_base(args.base), WorldCritic.load(args.critic)
     sample = held_out(args.n, size=pipe.image_size)
     truth = [probe_truth(r) for r in sample.records]
-    targets = concept_targets(critic, truth)
+    targets = concept_targets(critic, [caption_truth(c) for c in sample.captions])  # what each caption asks for
     generator, parts = torch.Generator().manual_seed(0), []
     for i in range(0, args.n, 64):
         steer = None
