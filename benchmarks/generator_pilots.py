@@ -96,10 +96,10 @@ def pilot_a(out: Path, critic: Path | None, steps: int, feature_weight: float, p
     return card
 
 
-def pilot_b_autoencoder(out: Path, critic: Path, ae_steps: int, loss: AutoencoderLoss) -> dict:
+def pilot_b_autoencoder(out: Path, critic: Path, ae_steps: int, loss: AutoencoderLoss, latent_channels: int = 8) -> dict:
     ae_settings = TrainSettings(steps=ae_steps, batch_size=64, lr=1e-3, warmup=50, weight_decay=0.0,
                                 max_grad_norm=1.0, checkpoint_every=100, seed=15)
-    return train_autoencoder(out / "autoencoder", ae_settings, WorldCritic.load(critic), loss)[1]
+    return train_autoencoder(out / "autoencoder", ae_settings, WorldCritic.load(critic), loss, latent_channels)[1]
 
 
 def pilot_b_base(
@@ -238,6 +238,7 @@ def main() -> None:
     parser.add_argument("--epsilon", type=float, default=0.5, help="robust-critic: the L2 radius of its adversarial examples")
     parser.add_argument("--attack-steps", type=int, default=3, help="robust-critic: PGD steps per batch")
     parser.add_argument("--precision", choices=["auto", "no", "bf16"], default="auto", help="b-base: mixed precision of the UNet")
+    parser.add_argument("--latent-channels", type=int, default=8, help="b-autoencoder: channels of its 8 x 8 latents")
     parser.add_argument("--crisp", action="store_true", help="critic: trained on renders as they are (no blur, no noise)")
     parser.add_argument("--reader", default="world-vit")
     parser.add_argument("--guidance", type=float, default=1.0)
@@ -266,7 +267,7 @@ def main() -> None:
     elif args.pilot == "b-autoencoder":
         loss = AutoencoderLoss(perceptual_weight=args.perceptual_weight, adversarial_weight=args.adversarial_weight,
                                adversarial_start=args.adversarial_start)
-        result = pilot_b_autoencoder(args.out, args.critic, args.ae_steps, loss)
+        result = pilot_b_autoencoder(args.out, args.critic, args.ae_steps, loss, args.latent_channels)
     elif args.pilot == "b-base":
         result = pilot_b_base(args.out, args.steps, args.autoencoder, args.critic, args.feature_weight, args.pose, args.precision)
     else:

@@ -64,15 +64,17 @@ class AutoencoderWithDiscriminator(nn.Module):
 
 
 def train_autoencoder(
-    out: Path, settings: TrainSettings, critic: WorldCritic, loss_settings: AutoencoderLoss | None = None
+    out: Path, settings: TrainSettings, critic: WorldCritic, loss_settings: AutoencoderLoss | None = None,
+    latent_channels: int = 8,
 ) -> tuple[AutoencoderKL, dict]:
-    """Train a world autoencoder on fresh renders (single- and multi-object scenes), set its
-    scaling factor so that scaled latents have unit variance, and save it to out with its card."""
+    """Train a world autoencoder (world_autoencoder(latent_channels)) on fresh renders (single- and
+    multi-object scenes), set its scaling factor so that scaled latents have unit variance, and save
+    it to out with its card."""
     from genlens.generators.diffusion_training import world_captioned_batch
 
     loss_settings = loss_settings or AutoencoderLoss()
     torch.manual_seed(settings.seed)
-    vae = world_autoencoder()
+    vae = world_autoencoder(latent_channels)
     adversarial = loss_settings.adversarial_weight > 0
     model = AutoencoderWithDiscriminator(vae, PatchDiscriminator()) if adversarial else vae
     critic = critic.eval().requires_grad_(False)
