@@ -185,7 +185,6 @@ def pilot_robust_critic(out: Path, critic_dir: Path | None, steps: int, epsilon:
     """A critic trained on adversarial examples (L2 PGD) of blurred and noised renders, from critic_dir's
     weights if given: a robust classifier's gradients change what a person sees (Santurkar et al. 2019,
     Kawar et al. 2022), so its guidance should move the shape rather than the critic's own blind spots."""
-    from genlens.generators.critic import CriticConfig
     from genlens.measure.perturbations import Augmentation
     from genlens.measure.probe_training import robustness
     from genlens.measure.probes import concept_targets
@@ -194,7 +193,7 @@ def pilot_robust_critic(out: Path, critic_dir: Path | None, steps: int, epsilon:
     from genlens.world.seeds import step_seed
 
     torch.manual_seed(16)
-    critic = WorldCritic.load(critic_dir).requires_grad_(True) if critic_dir else WorldCritic(CriticConfig())
+    critic = WorldCritic.load(critic_dir).requires_grad_(True) if critic_dir else WorldCritic()
     settings = TrainSettings(steps=steps, batch_size=128, lr=2e-3 if critic_dir is None else 5e-4, weight_decay=0.05,
                              warmup=50, checkpoint_every=100, seed=18)
     task, augmentation = get_task("shape"), Augmentation()

@@ -9,6 +9,7 @@ from genlens.generators.base_model import new_world_pipeline
 from genlens.generators.critic import WorldCritic
 from genlens.generators.critic_guidance import UNNAMED, CriticGuidance, concept_targets, critic_steer
 from genlens.generators.guidance import pixels
+from genlens.generators.pipeline import WorldDiffusionPipeline
 
 
 def _loss(critic, images, targets):
@@ -51,3 +52,26 @@ def test_a_latent_base_samples_with_critic_guidance_through_its_decoder():
     guided = pipe(["a small red star in the centre on a plain black background"], steps=2,
                   generator=torch.Generator().manual_seed(1), steer=steer)
     assert guided.shape == plain.shape == (1, 3, 32, 32) and not torch.equal(guided, plain)
+
+
+def test_a_base_folder_carries_its_critic_and_strength_and_guides_by_what_the_caption_names(tmp_path):
+    from genlens.generators.base_model import load_base
+    from genlens.generators.diffusion_training import save_pipeline
+
+    torch.manual_seed(0)
+    pipe = new_world_pipeline(sample_size=8, text_width=32, block_out_channels=(32, 32), caption_words=True)
+    guided_pipe = WorldDiffusionPipeline(**pipe.base_components | {"critic": WorldCritic().eval(), "critic_guidance": 0.05})
+    save_pipeline(guided_pipe, tmp_path / "base", {"kind": "base"}, dtype=torch.float16)
+    base = load_base(tmp_path / "base")
+    assert isinstance(base.critic, WorldCritic) and base.config.critic_guidance == 0.05
+    assert base.with_controlnet(None).config.critic_guidance == 0.05
+
+    def draw(prompt, **options):
+        return base([prompt], steps=2, generator=torch.Generator().manual_seed(1), **options)
+
+    star = "a small red star in the centre on a plain black background"
+    assert not torch.equal(draw(star), draw(star, critic_guidance=0.0))
+    assert torch.equal(draw(star, critic_guidance=0.0), WorldDiffusionPipeline(**{**base.base_components, "critic": None})(
+        [star], steps=2, generator=torch.Generator().manual_seed(1)))
+    nothing = "a high-quality, detailed, and professional image"
+    assert torch.equal(draw(nothing), draw(nothing, critic_guidance=0.0))

@@ -114,12 +114,12 @@ def test_biggan_state_dicts_load_as_a_generator(tmp_path):
 def test_a_critic_adds_its_reading_of_the_class_to_the_generator_loss_and_w_can_set_the_layout():
     from accelerate import Accelerator
 
-    from genlens.generators.critic import CriticConfig, WorldCritic
+    from genlens.generators.critic import WorldCritic
 
     torch.manual_seed(0)
     state = GANState(WorldGANConfig(**TINY, projected_input=True))
     z, classes = torch.randn(4, 8), torch.tensor([0, 1, 2, 3])
-    critic = WorldCritic(CriticConfig(widths=[4, 4, 4])).eval()
+    critic = WorldCritic(widths=(4, 4, 4)).eval()
     losses = {}
     for name, extra in (("plain", None), ("critic", (critic, "shape", 1.0))):
         s = copy.deepcopy(state)

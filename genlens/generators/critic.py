@@ -5,27 +5,18 @@ that the measurements do not inherit its blind spots."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file
+from diffusers import ModelMixin
+from diffusers.configuration_utils import ConfigMixin, register_to_config
 from torch import nn
 
-from genlens.artifacts import WEIGHTS_FILE, save_folder
-from genlens.world import concepts
-
-
-@dataclass
-class CriticConfig:
-    """The concepts the critic is trained to read and its stages' widths (each stage halves the grid)."""
-
-    concepts: dict[str, list[str]] = field(
-        default_factory=lambda: {k: list(v) for k, v in concepts.PROBE_CONCEPTS.items()}
-    )
-    widths: list[int] = field(default_factory=lambda: [32, 64, 128])
+from genlens.artifacts import write_artifact
+from genlens.world import concepts as world_concepts
 
 
 def _stage(cin: int, cout: int) -> nn.Sequential:
@@ -35,17 +26,26 @@ def _stage(cin: int, cout: int) -> nn.Sequential:
     )
 
 
-class WorldCritic(nn.Module):
+class WorldCritic(ModelMixin, ConfigMixin):
     """A VGG-style network, the classic perceptual-loss layout (three stages of two 3x3 convolutions,
     batch norm, ReLU, max-pool downsampling), with one linear head per concept on the mean and the
-    maximum of the last map over locations (an object covers a few of its cells)."""
+    maximum of the last map over locations (an object covers a few of its cells).
 
-    def __init__(self, config: CriticConfig | None = None):
+    concepts: each concept it reads with its values, in the order of its head (the probes' by
+    default); widths: its stages' channels (each stage halves the grid). A diffusers model: a base
+    pipeline registers it as its `critic` (critic guidance, generators.pipeline)."""
+
+    @register_to_config
+    def __init__(self, concepts: list[tuple[str, list[str]]] | None = None, widths: tuple[int, ...] = (32, 64, 128)):
         super().__init__()
-        self.config = config or CriticConfig()
-        widths = self.config.widths
+        if concepts is None:
+            concepts = [(k, list(v)) for k, v in world_concepts.PROBE_CONCEPTS.items()]
+            self.register_to_config(concepts=concepts)
+        #: concept -> its values, in the head's order (a list in the config: JSON configs sort keys)
+        self.concepts = {name: list(values) for name, values in concepts}
+        widths = list(widths)
         self.stages = nn.ModuleList(_stage(a, b) for a, b in zip([3, *widths[:-1]], widths))
-        self.splits = [len(v) for v in self.config.concepts.values()]
+        self.splits = [len(v) for v in self.concepts.values()]
         self.head = nn.Linear(2 * widths[-1], sum(self.splits))
 
     def features(self, images: torch.Tensor) -> list[torch.Tensor]:
@@ -60,17 +60,17 @@ class WorldCritic(nn.Module):
         """Logits per concept."""
         last = self.features(images)[-1]
         logits = self.head(torch.cat([last.mean((2, 3)), last.amax((2, 3))], 1))
-        return dict(zip(self.config.concepts, logits.split(self.splits, dim=1)))
+        return dict(zip(self.concepts, logits.split(self.splits, dim=1)))
 
     def save(self, folder: Path, card: dict | None = None, dtype: torch.dtype | None = None) -> Path:
-        return save_folder(folder, asdict(self.config), self, card, dtype)
+        """Write the critic (diffusers layout, floats cast to dtype if given) and card.json atomically."""
+        module = self if dtype is None else nn.Module.to(copy.deepcopy(self), dtype)
+        return write_artifact(Path(folder), module.save_pretrained, card)
 
     @classmethod
     def load(cls, folder: Path | str) -> "WorldCritic":
-        folder = Path(folder)
-        critic = cls(CriticConfig(**json.loads((folder / "config.json").read_text())))
-        state = load_file(folder / WEIGHTS_FILE)
-        critic.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+        """A saved critic, frozen, in fp32."""
+        critic = cls.from_pretrained(str(folder)).float()
         return critic.eval().requires_grad_(False)
 
 

@@ -35,7 +35,7 @@ UNNAMED = -100
 def concept_targets(critic: WorldCritic, truths: list[dict[str, str]]) -> dict[str, torch.Tensor]:
     """Per critic concept named in any truth (concept -> value, probe vocabulary), the (N,) class
     indices, UNNAMED for the samples whose truth does not name it (those are not guided on it)."""
-    names = critic.config.concepts
+    names = critic.concepts
     named = [c for c in names if any(c in t for t in truths)]
     return {c: torch.tensor([names[c].index(t[c]) if c in t else UNNAMED for t in truths]) for c in named}
 

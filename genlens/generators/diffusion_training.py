@@ -165,12 +165,8 @@ def save_pipeline(pipe: WorldDiffusionPipeline, folder: Path, card: dict, dtype:
         if dtype is None:
             pipe.save_pretrained(tmp)
             return
-        copy = WorldDiffusionPipeline(
-            **{
-                k: copy_module(getattr(pipe, k), dtype)
-                for k in ("unet", "text_encoder", "tokenizer", "scheduler", "vae")
-            }
-        )
+        parts = pipe.base_components
+        copy = WorldDiffusionPipeline(**{k: copy_module(v, dtype) for k, v in parts.items()})
         copy.save_pretrained(tmp)
 
     return write_artifact(folder, write, card)

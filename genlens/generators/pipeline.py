@@ -27,19 +27,25 @@ class WorldDiffusionPipeline(DiffusionPipeline):
     >>> images = inverting([PROMPT] * len(maps), control=maps, guidance=1.75)
     """
 
-    _optional_components = ["vae", "controlnet"]
+    _optional_components = ["vae", "controlnet", "critic"]
     model_cpu_offload_seq = "text_encoder->controlnet->unet->vae"
 
-    def __init__(self, unet, text_encoder, tokenizer, scheduler, vae=None, controlnet=None):
+    def __init__(
+        self, unet, text_encoder, tokenizer, scheduler, vae=None, controlnet=None, critic=None, critic_guidance: float = 0.0
+    ):
         super().__init__()
         self.register_modules(
-            unet=unet, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler, vae=vae, controlnet=controlnet
+            unet=unet, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler, vae=vae, controlnet=controlnet,
+            critic=critic,
         )
+        self.register_to_config(critic_guidance=critic_guidance)
 
     @property
     def base_components(self) -> dict:
-        """The components but the ControlNet: what an inverter folder's from_pretrained is given."""
-        return {k: v for k, v in self.components.items() if k != "controlnet"}
+        """The components but the ControlNet (with the critic guidance's strength): what an inverter
+        folder's from_pretrained is given."""
+        parts = {k: v for k, v in self.components.items() if k != "controlnet"}
+        return parts | {"critic_guidance": self.config.critic_guidance}
 
     def with_controlnet(self, controlnet) -> WorldDiffusionPipeline:
         """A pipeline of this one's modules (shared, not copied) with controlnet registered."""
@@ -94,6 +100,7 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         steer: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
         progress: bool = False,
         poses: torch.Tensor | None = None,
+        critic_guidance: float | None = None,
     ) -> torch.Tensor:
         """Sample one image per prompt; returns (N, 3, S, S) floats in [0, 1].
 
@@ -106,6 +113,9 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         decode_samples turns into images differentiably), and the step proceeds from the correction.
         On a base that hears the objects' pose, each prompted image gets the angle in poses (degrees),
         else one drawn from its generator after its noise (generators.pose).
+        A base with a registered critic moves each clean estimate towards what its prompt names, as
+        the critic reads it, with the strength critic_guidance (None: the pipeline's own, 0: off;
+        generators.critic_guidance), before steer.
         """
         check_sampling(steps, sampler, guidance)
         if control is not None and self.controlnet is None:
@@ -121,6 +131,7 @@ class WorldDiffusionPipeline(DiffusionPipeline):
             noise = torch.randn((n, channels, size, size), generator=generator)
         if self.reads_pose and poses is None:
             poses = draw_poses(prompts, generator)
+        steer = self._with_critic(prompts, steer, critic_guidance)
         cond = self.caption_conditioning(prompts, poses)
         uncond = self.caption_conditioning([""] * n) if guidance != 1.0 else None
         sample = noise.to(device, self.unet.dtype)
@@ -135,6 +146,21 @@ class WorldDiffusionPipeline(DiffusionPipeline):
                 prediction = self._steered(scheduler, sample, t, prediction, steer)
             sample = scheduler.step(prediction, t, sample).prev_sample
         return self.decode_samples(sample)
+
+    def _with_critic(self, prompts: list[str], steer, strength: float | None):
+        """steer preceded by critic guidance towards what each prompt names (generators.critic_guidance)."""
+        from genlens.generators.critic_guidance import CriticGuidance, concept_targets, critic_steer
+        from genlens.world.caption_reading import caption_truth
+
+        strength = self.config.critic_guidance if strength is None else strength
+        if self.critic is None or strength <= 0:
+            return steer
+        targets = concept_targets(self.critic, [caption_truth(p) for p in prompts])
+        if not targets:
+            return steer
+        guide = critic_steer(self.critic, targets, CriticGuidance(strength), self.decode_samples,
+                             self.scheduler.config.num_train_timesteps)
+        return guide if steer is None else (lambda clean, t: steer(guide(clean, t), t))
 
     def _steered(self, scheduler, sample, t, prediction, steer) -> torch.Tensor:
         """The model output whose predicted clean sample is steer's correction of the model's own

@@ -152,6 +152,7 @@ class FeatureInverter(Inverter):
             control=cond,
             steer=steer,
             progress=progress,
+            critic_guidance=0.0,  # the feature map, not a caption, says what to draw
         )
         return images.view(len(fmaps), samples, *images.shape[1:]).cpu()
 

@@ -190,7 +190,7 @@ def _class_critic(gan: GANSettings, task, config: WorldGANConfig, device):
     from genlens.generators.critic import WorldCritic
 
     critic = WorldCritic.load(gan.critic).to(device)
-    concept = next((k for k, v in critic.config.concepts.items() if list(v) == list(config.class_names)), None)
+    concept = next((k for k, v in critic.concepts.items() if list(v) == list(config.class_names)), None)
     if concept is None:
         raise GenlensError(f"the critic in {gan.critic} reads no concept with the classes of task '{task.name}'")
     return critic, concept, gan.critic_weight
