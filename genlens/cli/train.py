@@ -132,27 +132,48 @@ def _card_line(name: str, card: dict) -> str:
 @train_app.command("diffusion")
 def train_diffusion_command(
     out: Path = typer.Option(..., "--out", help="Pipeline folder (diffusers layout) + card.json."),
-    steps: int = typer.Option(30000, "--steps", min=0, max=MAX_COUNT),
-    batch_size: int = typer.Option(64, "--batch-size", min=0, max=MAX_COUNT),
-    lr: float = typer.Option(3e-4, "--lr", min=0.0, max=MAX_SCALE),
-    size: int = typer.Option(32, "--size", help="Image side in pixels.", min=0, max=MAX_COUNT),
-    pose: str = typer.Option(
-        "upright", "--pose", help="How training objects are turned: upright, world (as drawn) or shared (the base hears the angle)."
+    design: str = typer.Option(
+        "pixel", "--design", help="pixel (a UNet on pixels) or latent (critics, autoencoder and a UNet on its latents, one run)."
     ),
-    checkpoint_every: int = typer.Option(500, "--checkpoint-every", min=0, max=MAX_COUNT),
+    steps: int = typer.Option(None, "--steps", help="The UNet's steps (pixel: 30000; latent: 5400).", min=0, max=MAX_COUNT),
+    batch_size: int = typer.Option(64, "--batch-size", min=0, max=MAX_COUNT),
+    lr: float = typer.Option(None, "--lr", help="The UNet's peak rate (pixel: 3e-4; latent: 1e-3).", min=0.0, max=MAX_SCALE),
+    size: int = typer.Option(32, "--size", help="Image side in pixels (pixel design).", min=0, max=MAX_COUNT),
+    pose: str = typer.Option(
+        None, "--pose", help="How training objects are turned: upright, world (as drawn) or shared (the base hears the angle) "
+        "(pixel: upright; latent: shared)."
+    ),
+    checkpoint_every: int = typer.Option(None, "--checkpoint-every", help="Steps between checkpoints (pixel: 500; latent: 100).", min=0, max=MAX_COUNT),
     seed: int = options.Seed,
     device: str = options.Device,
     overwrite: bool = options.Overwrite,
     as_json: bool = options.Json,
 ):
     """Train the world's text-conditioned base diffusion model on rendered scenes and their captions."""
+    from dataclasses import replace
+
     from genlens.generators.base_design import BaseDesign
     from genlens.generators.diffusion_training import train_diffusion
+    from genlens.generators.latent_base_training import LatentBaseStages, train_latent_base
 
-    design = BaseDesign(pose=pose)  # an unknown pose fails before any folder is claimed
+    if design not in ("pixel", "latent"):
+        raise GenlensError(f"unknown design '{design}', expected pixel or latent")
+    latent = LatentBaseStages()
+
+    def given(value, default):
+        return default if value is None else value
+
+    chosen = BaseDesign(pose=pose or ("shared" if design == "latent" else "upright"))  # fails before any folder is claimed
     claim_training_folder(out, overwrite)
-    settings = _settings(steps, batch_size, lr, seed, device, checkpoint_every, weight_decay=0.0, max_grad_norm=1.0)
-    _, card = train_diffusion(out, settings, size=size, design=design)
+    if design == "pixel":
+        settings = _settings(given(steps, 30000), batch_size, given(lr, 3e-4), seed, device, given(checkpoint_every, 500),
+                             weight_decay=0.0, max_grad_norm=1.0)
+        _, card = train_diffusion(out, settings, size=size, design=chosen)
+    else:
+        unet = latent.base
+        settings = _settings(given(steps, unet.steps), batch_size, given(lr, unet.lr), seed, device, given(checkpoint_every, unet.checkpoint_every),
+                             weight_decay=0.0, max_grad_norm=1.0, ema_decay=unet.ema_decay)
+        _, card = train_latent_base(out, replace(latent, base=settings, design=replace(latent.design, pose=chosen.pose)).on(device))
     emit(card, as_json, lambda c: print(_trained_line("base diffusion", c, out)))
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from genlens.generators.base_design import BaseDesign
 from genlens.recipes.inverters import DecoderRecipe, InverterRecipe
-from genlens.recipes.models import BaseRecipe, ClassifierRecipe, GANRecipe, TrainerRecipe
+from genlens.recipes.models import BaseRecipe, ClassifierRecipe, GANRecipe, LatentBaseRecipe, TrainerRecipe
 from genlens.recipes.recipe import Recipe
 from genlens.training.loop import TrainSettings
 
@@ -122,5 +122,5 @@ def train_one(name: str, out: Path, root: Path, device: str) -> dict:
 
 __all__ = [
     "GROUPS", "RECIPES", "BaseRecipe", "ClassifierRecipe", "DecoderRecipe", "GANRecipe", "InverterRecipe",
-    "Recipe", "TrainerRecipe", "train_defaults", "train_one",
+    "LatentBaseRecipe", "Recipe", "TrainerRecipe", "train_defaults", "train_one",
 ]

@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from genlens.generators.base_design import BaseDesign
+from genlens.generators.latent_base_training import LatentBaseStages
 from genlens.recipes.recipe import Recipe, in_root
 from genlens.training.loop import TrainSettings
 
@@ -70,6 +71,33 @@ class BaseRecipe(Recipe):
         pipe, card = train_diffusion(out, self.settings_on(device), design=self.design)
         card["caption_probe_accuracy"] = caption_fidelity(pipe, ConceptProbe.load(in_root(root, "probes")), n=256)["accuracy"]
         card.update(facts)
+        save_pipeline(pipe, out, card, dtype=torch.float16)
+        return card
+
+
+@dataclass
+class LatentBaseRecipe(Recipe):
+    """The world base in Stable Diffusion's layout (generators.latent_base_training): its four stages
+    in one run, read back on 256 captions by the probes and the independent reader, guided as shipped."""
+
+    stages: LatentBaseStages = field(default_factory=LatentBaseStages)
+    group: str = "diffusion"
+
+    @property
+    def settings(self) -> TrainSettings:
+        return self.stages.base
+
+    def train(self, out: Path, root: Path, device: str, facts: dict) -> dict:
+        from genlens.generators.diffusion_training import save_pipeline
+        from genlens.generators.latent_base_training import train_latent_base
+        from genlens.measure.generation import caption_fidelity
+        from genlens.measure.probes import ConceptProbe
+        from genlens.measure.reader import DEFAULT_READER, load_reader
+
+        pipe, card = train_latent_base(out, self.stages.on(device))
+        reader = load_reader(str(in_root(root, DEFAULT_READER) or DEFAULT_READER))
+        read = caption_fidelity(pipe, ConceptProbe.load(in_root(root, "probes")), n=256, reader=reader)
+        card.update(facts, caption_probe_accuracy=read["accuracy"], caption_reader=read["reader"])
         save_pipeline(pipe, out, card, dtype=torch.float16)
         return card
 
