@@ -74,6 +74,7 @@ def eval_diffusion(
     steps: int = options.Steps,
     sampler: str = options.Sampler,
     guidance: float = typer.Option(1.0, "--guidance", min=0.0, max=MAX_SCALE),
+    critic_guidance: float = options.CriticGuidance,
     probes: Path = typer.Option(None, "--probes", help="A probes folder; the shipped probes by default."),
     reader: str = options.Reader,
     seed: int = options.Seed,
@@ -97,7 +98,7 @@ def eval_diffusion(
         raise GenlensError(f"--n must be at least 1, got {n}")
     dev = resolve_device(device)
     pipe = load_base(base, dev)
-    sampling = SamplingConfig(steps, sampler, guidance, seed)
+    sampling = SamplingConfig(steps, sampler, guidance, seed, critic_guidance)
     result = caption_fidelity(pipe, ConceptProbe.load(probes).to(dev), n, sampling, reader=load_reader(reader, dev))
     out = {
         "base": base,
@@ -105,6 +106,7 @@ def eval_diffusion(
         "steps": steps,
         "sampler": sampler,
         "guidance": guidance,
+        "critic_guidance": pipe.config.get("critic_guidance", 0.0) if critic_guidance is None else critic_guidance,
         "accuracy": result["accuracy"],
         "reader": result["reader"],
         "scenes": None,

@@ -40,6 +40,7 @@ def generate_command(
     steps: int = options.Steps,
     sampler: str = options.Sampler,
     guidance: float = typer.Option(1.0, "--guidance", help="Classifier-free guidance scale (1: off).", min=0.0, max=MAX_SCALE),
+    critic_guidance: float = options.CriticGuidance,
     seed: int = options.Seed,
     out: Path = typer.Option(..., "--out", help="Output folder: images/, generated.jsonl, grid.png."),
     overwrite: bool = options.Overwrite,
@@ -63,7 +64,7 @@ def generate_command(
     pipe = load_base(base, resolve_device(device))
     check_vocabulary(pipe.tokenizer, texts)
     t0 = time.perf_counter()
-    images, records = generate(pipe, texts, n_per_caption, steps, sampler, guidance, seed)
+    images, records = generate(pipe, texts, n_per_caption, steps, sampler, guidance, seed, critic_guidance=critic_guidance)
     seconds = round(time.perf_counter() - t0, 2)
 
     from PIL import Image

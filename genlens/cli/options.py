@@ -12,6 +12,10 @@ MAX_COUNT, MAX_SEED, MAX_SCALE = 10_000_000, 2**32 - 1, 1e6
 Seed = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Random seed; the same seed gives the same result.")
 Steps = typer.Option(20, "--steps", help="Sampling steps.", min=0, max=MAX_COUNT)
 Sampler = typer.Option("dpm", "--sampler", help="dpm (DPM-Solver++) or ddim.")
+CriticGuidance = typer.Option(
+    None, "--critic-guidance", min=0.0, max=MAX_SCALE,
+    help="Strength of the base's critic guidance towards what each caption names (default: the base's own; 0: off).",
+)
 Reader = typer.Option("world-vit", "--reader", help="Independent reader beside the probes (a classifier naming one concept's values), or none.")
 Json = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else there.", metavar="")
 Overwrite = typer.Option(False, "--overwrite", help="Replace an existing output folder.", metavar="")

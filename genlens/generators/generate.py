@@ -33,9 +33,10 @@ def generate(
     guidance: float = 1.0,
     seed: int = 0,
     batch_size: int = 64,
+    critic_guidance: float | None = None,
 ) -> tuple[torch.Tensor, list[dict]]:
     """n_per_caption images for each caption, image k drawn from seed + k (k counts every image, in
-    order); returns (N, 3, S, S) images in [0, 1] and one {"caption", "seed"} record per image."""
+    order), with the base's critic guidance at critic_guidance (None: its own strength); returns (N, 3, S, S) images in [0, 1] and one {"caption", "seed"} record per image."""
     records = []
     for caption in captions:
         for _ in range(n_per_caption):
@@ -48,7 +49,7 @@ def generate(
             generators = [torch.Generator().manual_seed(r["seed"]) for r in chunk]
             parts.append(
                 pipe([r["caption"] for r in chunk], steps=steps, sampler=sampler, guidance=guidance,
-                     generator=generators).cpu()
+                     generator=generators, critic_guidance=critic_guidance).cpu()
             )
             bar.update(task, advance=len(chunk))
     return torch.cat(parts), records

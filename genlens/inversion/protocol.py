@@ -13,12 +13,14 @@ from genlens.features import FeatureExtractor
 @dataclass(frozen=True)
 class SamplingConfig:
     """How samples are drawn: solver steps, sampler (dpm or ddim), guidance (None: the inverter's
-    own default) and the seed of the first image (a batch starting at image i uses seed + i)."""
+    own default), the seed of the first image (a batch starting at image i uses seed + i) and, for a
+    base's own captions, critic guidance (None: the base's own strength, 0: off)."""
 
     steps: int = 20
     sampler: str = "dpm"
     guidance: float | None = None
     seed: int = 0
+    critic_guidance: float | None = None
 
     def at(self, start: int) -> "SamplingConfig":
         """The config for a batch that starts at image `start`."""

@@ -20,7 +20,8 @@ def _generated(pipe, captions: list[str], sampling: SamplingConfig, batch_size: 
     guidance = UNGUIDED.guidance if sampling.guidance is None else sampling.guidance
     batches = [captions[i : i + batch_size] for i in range(0, len(captions), batch_size)]
     return torch.cat([
-        pipe(b, steps=sampling.steps, sampler=sampling.sampler, guidance=guidance, generator=generator).cpu()
+        pipe(b, steps=sampling.steps, sampler=sampling.sampler, guidance=guidance, generator=generator,
+             critic_guidance=sampling.critic_guidance).cpu()
         for b in batches
     ])
 
