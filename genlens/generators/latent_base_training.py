@@ -30,7 +30,7 @@ class LatentBaseStages:
     on the base's decoded clean estimates; critic_guidance: the strength the pipeline guides with."""
 
     base: TrainSettings = field(default_factory=lambda: TrainSettings(
-        steps=5300, batch_size=64, lr=1e-3, warmup=100, weight_decay=0.0, max_grad_norm=1.0, checkpoint_every=100,
+        steps=5500, batch_size=64, lr=1e-3, warmup=100, weight_decay=0.0, max_grad_norm=1.0, checkpoint_every=100,
         ema_decay=0.999, seed=5,
     ))
     guide_critic: TrainSettings = field(default_factory=lambda: _critic_settings(16))
