@@ -48,7 +48,8 @@ def main() -> None:
             batch = {c: v[i : i + 64] for c, v in targets.items()}
             steer = critic_steer(critic, batch, CriticGuidance(args.strength, args.iterations, args.below), pipe.decode_samples,
                                  pipe.scheduler.config.num_train_timesteps)
-        parts.append(pipe(sample.captions[i : i + 64], steps=args.steps, guidance=args.guidance, generator=generator, steer=steer))
+        parts.append(pipe(sample.captions[i : i + 64], steps=args.steps, guidance=args.guidance, generator=generator, steer=steer,
+                          critic_guidance=0.0))  # the critic given here guides, not one the base folder registers
     images = torch.cat(parts)
     read = concept_retention(ConceptProbe.load().predict_names(images), truth)
     out = {

@@ -1,6 +1,9 @@
 """Critic guidance moves clean samples towards what the critic reads as the caption's concepts, on
 pixel and latent bases alike."""
 
+import subprocess
+import sys
+
 import torch
 import torch.nn.functional as F
 
@@ -64,6 +67,11 @@ def test_a_base_folder_carries_its_critic_and_strength_and_guides_by_what_the_ca
     save_pipeline(guided_pipe, tmp_path / "base", {"kind": "base"}, dtype=torch.float16)
     base = load_base(tmp_path / "base")
     assert isinstance(base.critic, WorldCritic) and base.config.critic_guidance == 0.05
+    fresh = subprocess.run(  # a new process loads the folder with nothing of genlens imported before
+        [sys.executable, "-c", f"from genlens.generators.base_model import load_base; print(type(load_base({str(tmp_path / 'base')!r}).critic).__name__)"],
+        capture_output=True, text=True,
+    )
+    assert fresh.stdout.strip() == "WorldCritic", fresh.stderr
     assert base.with_controlnet(None).config.critic_guidance == 0.05
 
     def draw(prompt, **options):

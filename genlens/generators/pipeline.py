@@ -11,6 +11,7 @@ from diffusers import DiffusionPipeline
 from genlens.errors import GenlensError
 from genlens.generators.conditioning import tokenize, unet_conditioning
 from genlens.generators.coordinates import with_coordinates
+from genlens.generators.critic import WorldCritic
 from genlens.generators.feature_controlnet import control_residuals
 from genlens.generators.pose import draw_poses, pose_feature_count
 from genlens.generators.samplers import check_sampling, sampling_scheduler
@@ -31,7 +32,8 @@ class WorldDiffusionPipeline(DiffusionPipeline):
     model_cpu_offload_seq = "text_encoder->controlnet->unet->vae"
 
     def __init__(
-        self, unet, text_encoder, tokenizer, scheduler, vae=None, controlnet=None, critic=None, critic_guidance: float = 0.0
+        self, unet, text_encoder, tokenizer, scheduler, vae=None, controlnet=None, critic: WorldCritic | None = None,
+        critic_guidance: float = 0.0,
     ):
         super().__init__()
         self.register_modules(
