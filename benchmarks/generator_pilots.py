@@ -36,7 +36,7 @@ import torch.nn.functional as F
 
 from genlens.generators.autoencoder import AutoencoderLoss, train_autoencoder
 from genlens.generators.base_design import BaseDesign
-from genlens.generators.base_model import new_world_pipeline
+from genlens.generators.latent_base_training import latent_world_pipeline
 from genlens.generators.critic import WorldCritic
 from genlens.generators.denoising_loss import LossSettings
 from genlens.generators.diffusion_training import train_diffusion
@@ -108,11 +108,8 @@ def pilot_b_base(
     from diffusers import AutoencoderKL
 
     vae = AutoencoderKL.from_pretrained(autoencoder or out / "autoencoder").eval()
-    pipe = new_world_pipeline(
-        sample_size=8, block_out_channels=(64, 128), attention_levels=2, vae=vae, caption_words=True, max_length=64,
-        pose=pose == "shared",
-    )
     design = BaseDesign(caption_words=True, max_length=64, pose=pose)
+    pipe = latent_world_pipeline(vae, design)
     if critic is None:
         return train_diffusion(out / "base", base_settings(steps, 5, precision), pipeline=pipe, design=design)[1]
     return train_diffusion(

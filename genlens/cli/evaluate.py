@@ -106,7 +106,7 @@ def eval_diffusion(
         "steps": steps,
         "sampler": sampler,
         "guidance": guidance,
-        "critic_guidance": pipe.config.get("critic_guidance", 0.0) if critic_guidance is None else critic_guidance,
+        "critic_guidance": 0.0 if pipe.critic is None else pipe.config.critic_guidance if critic_guidance is None else critic_guidance,
         "accuracy": result["accuracy"],
         "reader": result["reader"],
         "scenes": None,

@@ -36,7 +36,8 @@ def generate(
     critic_guidance: float | None = None,
 ) -> tuple[torch.Tensor, list[dict]]:
     """n_per_caption images for each caption, image k drawn from seed + k (k counts every image, in
-    order), with the base's critic guidance at critic_guidance (None: its own strength); returns (N, 3, S, S) images in [0, 1] and one {"caption", "seed"} record per image."""
+    order), with the base's critic guidance at critic_guidance (None: its own strength); returns
+    (N, 3, S, S) images in [0, 1] and one {"caption", "seed"} record per image."""
     records = []
     for caption in captions:
         for _ in range(n_per_caption):

@@ -51,6 +51,17 @@ class LatentBaseStages:
                                 for k in ("base", "guide_critic", "term_critic", "autoencoder")})
 
 
+def latent_world_pipeline(vae, design: BaseDesign) -> WorldDiffusionPipeline:
+    """An untrained UNet on vae's 8 x 8 latents (widths 64 and 128, cross-attention at both levels)
+    beside the world tokenizer and text encoder of design."""
+    from genlens.generators.base_model import new_world_pipeline
+
+    return new_world_pipeline(
+        sample_size=8, block_out_channels=(64, 128), attention_levels=2, vae=vae, caption_words=design.caption_words,
+        max_length=design.max_length, pose=design.pose == "shared",
+    )
+
+
 def _stage(folder: Path, train: Callable[[Path], tuple], load: Callable[[Path], object]) -> tuple[object, dict]:
     """A stage's model and card: loaded where a finished stage left its card, else trained (resuming
     from the stage's own checkpoints)."""
@@ -67,7 +78,6 @@ def train_latent_base(out: Path, stages: LatentBaseStages | None = None) -> tupl
     from diffusers import AutoencoderKL
 
     from genlens.generators.autoencoder import train_autoencoder
-    from genlens.generators.base_model import new_world_pipeline
     from genlens.generators.critic import WorldCritic, train_critic
     from genlens.generators.denoising_loss import LossSettings
     from genlens.generators.diffusion_training import save_pipeline, train_diffusion
@@ -85,14 +95,9 @@ def train_latent_base(out: Path, stages: LatentBaseStages | None = None) -> tupl
         lambda f: train_autoencoder(f, stages.autoencoder, perceptual, stages.autoencoder_loss, stages.latent_channels),
         AutoencoderKL.from_pretrained,
     )
-    vae = vae.eval()
-    unet_pipe = new_world_pipeline(
-        sample_size=8, block_out_channels=(64, 128), attention_levels=2, vae=vae, caption_words=stages.design.caption_words,
-        max_length=stages.design.max_length, pose=stages.design.pose == "shared",
-    )
     pipe, base_card = _stage(
         root / "base",
-        lambda f: train_diffusion(f, stages.base, pipeline=unet_pipe, design=stages.design,
+        lambda f: train_diffusion(f, stages.base, pipeline=latent_world_pipeline(vae.eval(), stages.design), design=stages.design,
                                   loss_settings=LossSettings(feature_weight=stages.feature_weight), critic=term),
         WorldDiffusionPipeline.from_pretrained,
     )
