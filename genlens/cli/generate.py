@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from genlens.cli import options
-from genlens.cli.options import MAX_COUNT, MAX_SCALE
+from genlens.cli.options import MAX_COUNT
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import claim_folder, mark_run
 from genlens.device import resolve_device
@@ -39,7 +39,7 @@ def generate_command(
     base: str = typer.Option("world", "--base", help="'world' (shipped) or a pipeline folder or hub id."),
     steps: int = options.Steps,
     sampler: str = options.Sampler,
-    guidance: float = typer.Option(1.0, "--guidance", help="Classifier-free guidance scale (1: off).", min=0.0, max=MAX_SCALE),
+    guidance: float = options.CaptionGuidance,
     critic_guidance: float = options.CriticGuidance,
     seed: int = options.Seed,
     out: Path = typer.Option(..., "--out", help="Output folder: images/, generated.jsonl, grid.png."),

@@ -16,6 +16,9 @@ CriticGuidance = typer.Option(
     None, "--critic-guidance", min=0.0, max=MAX_SCALE,
     help="Strength of the base's critic guidance towards what each caption names (default: the base's own; 0: off).",
 )
+CaptionGuidance = typer.Option(
+    None, "--guidance", min=0.0, max=MAX_SCALE, help="Classifier-free guidance scale (default: the base's own; 1: off).",
+)
 Reader = typer.Option("world-vit", "--reader", help="Independent reader beside the probes (a classifier naming one concept's values), or none.")
 Json = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else there.", metavar="")
 Overwrite = typer.Option(False, "--overwrite", help="Replace an existing output folder.", metavar="")

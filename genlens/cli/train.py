@@ -135,7 +135,7 @@ def train_diffusion_command(
     design: str = typer.Option(
         "pixel", "--design", help="pixel (a UNet on pixels) or latent (critics, autoencoder and a UNet on its latents, one run)."
     ),
-    steps: int = typer.Option(None, "--steps", help="The UNet's steps (pixel: 30000; latent: 5500).", min=0, max=MAX_COUNT),
+    steps: int = typer.Option(None, "--steps", help="The UNet's steps (pixel: 30000; latent: 6500).", min=0, max=MAX_COUNT),
     batch_size: int = typer.Option(64, "--batch-size", min=0, max=MAX_COUNT),
     lr: float = typer.Option(None, "--lr", help="The UNet's peak rate (pixel: 3e-4; latent: 1e-3).", min=0.0, max=MAX_SCALE),
     size: int = typer.Option(32, "--size", help="Image side in pixels (pixel design).", min=0, max=MAX_COUNT),

@@ -30,13 +30,14 @@ def generate(
     n_per_caption: int = 1,
     steps: int = 20,
     sampler: str = "dpm",
-    guidance: float = 1.0,
+    guidance: float | None = None,
     seed: int = 0,
     batch_size: int = 64,
     critic_guidance: float | None = None,
 ) -> tuple[torch.Tensor, list[dict]]:
     """n_per_caption images for each caption, image k drawn from seed + k (k counts every image, in
-    order), with the base's critic guidance at critic_guidance (None: its own strength); returns
+    order), at classifier-free guidance `guidance` and the base's critic guidance at critic_guidance
+    (None: the base's own for either); returns
     (N, 3, S, S) images in [0, 1] and one {"caption", "seed"} record per image."""
     records = []
     for caption in captions:

@@ -27,10 +27,11 @@ def _critic_settings(seed: int) -> TrainSettings:
 class LatentBaseStages:
     """Each stage's settings. base: the UNet's; crisp_perceptual: the autoencoder's perceptual term in
     the crisp critic's features (else the robust critic's); feature_weight: the robust critic's term
-    on the base's decoded clean estimates; critic_guidance: the strength the pipeline guides with."""
+    on the base's decoded clean estimates; guidance and critic_guidance: the classifier-free guidance
+    and critic guidance the pipeline samples captions with by default."""
 
     base: TrainSettings = field(default_factory=lambda: TrainSettings(
-        steps=5500, batch_size=64, lr=1e-3, warmup=100, weight_decay=0.0, max_grad_norm=1.0, checkpoint_every=100,
+        steps=6500, batch_size=64, lr=1e-3, warmup=100, weight_decay=0.0, max_grad_norm=1.0, checkpoint_every=100,
         ema_decay=0.999, seed=5,
     ))
     guide_critic: TrainSettings = field(default_factory=lambda: _critic_settings(16))
@@ -42,7 +43,8 @@ class LatentBaseStages:
     crisp_perceptual: bool = True
     latent_channels: int = 8
     feature_weight: float = 0.3
-    critic_guidance: float = 0.02
+    guidance: float = 3.0
+    critic_guidance: float = 0.01
     design: BaseDesign = field(default_factory=lambda: BaseDesign(caption_words=True, max_length=64, pose="shared"))
 
     def on(self, device: str) -> "LatentBaseStages":
@@ -101,12 +103,14 @@ def train_latent_base(out: Path, stages: LatentBaseStages | None = None) -> tupl
                                   loss_settings=LossSettings(feature_weight=stages.feature_weight), critic=term),
         WorldDiffusionPipeline.from_pretrained,
     )
-    pipe = WorldDiffusionPipeline(**pipe.base_components | {"critic": guide, "critic_guidance": stages.critic_guidance})
+    pipe = WorldDiffusionPipeline(**pipe.base_components | {
+        "critic": guide, "critic_guidance": stages.critic_guidance, "guidance": stages.guidance,
+    })
     cards = {"guide_critic": guide_card, "term_critic": term_card, "autoencoder": vae_card, "base": base_card}
     card = base_card | {
         "kind": "base-diffusion", "design": "latent", "seconds": round(sum(c["seconds"] for c in cards.values()), 1),
         "stages": {k: {"steps": c["steps"], "seconds": c["seconds"], "device": c["device"]} for k, c in cards.items()},
-        "critic_guidance": stages.critic_guidance, "crisp_perceptual": stages.crisp_perceptual,
+        "guidance": stages.guidance, "critic_guidance": stages.critic_guidance, "crisp_perceptual": stages.crisp_perceptual,
         "feature_weight": stages.feature_weight, "latent_channels": stages.latent_channels,
         "autoencoder_loss": asdict(stages.autoencoder_loss),
     }

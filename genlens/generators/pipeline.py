@@ -33,21 +33,27 @@ class WorldDiffusionPipeline(DiffusionPipeline):
 
     def __init__(
         self, unet, text_encoder, tokenizer, scheduler, vae=None, controlnet=None, critic: WorldCritic | None = None,
-        critic_guidance: float = 0.0,
+        critic_guidance: float = 0.0, guidance: float = 1.0,
     ):
         super().__init__()
         self.register_modules(
             unet=unet, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler, vae=vae, controlnet=controlnet,
             critic=critic,
         )
-        self.register_to_config(critic_guidance=critic_guidance)
+        self.register_to_config(critic_guidance=critic_guidance, guidance=guidance)
 
     @property
     def base_components(self) -> dict:
-        """The components but the ControlNet (with the critic guidance's strength): what an inverter
-        folder's from_pretrained is given."""
+        """The components but the ControlNet (with the sampling defaults: critic guidance's strength and
+        the captions' classifier-free guidance): what an inverter folder's from_pretrained is given."""
         parts = {k: v for k, v in self.components.items() if k != "controlnet"}
-        return parts | {"critic_guidance": self.config.critic_guidance}
+        return parts | {"critic_guidance": self.config.critic_guidance, "guidance": self.guidance_scale}
+
+    @property
+    def guidance_scale(self) -> float:
+        """The classifier-free guidance a prompt gets when none is asked for (1: off; folders saved
+        before it was recorded: 1)."""
+        return float(self.config.get("guidance", 1.0))
 
     def with_controlnet(self, controlnet) -> WorldDiffusionPipeline:
         """A pipeline of this one's modules (shared, not copied) with controlnet registered."""
@@ -96,7 +102,7 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         prompts: list[str],
         steps: int = 20,
         sampler: str = "dpm",
-        guidance: float = 1.0,
+        guidance: float | None = None,
         generator: torch.Generator | list[torch.Generator] | None = None,
         control: torch.Tensor | None = None,
         steer: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
@@ -106,7 +112,8 @@ class WorldDiffusionPipeline(DiffusionPipeline):
     ) -> torch.Tensor:
         """Sample one image per prompt; returns (N, 3, S, S) floats in [0, 1].
 
-        guidance > 1 mixes the prompt's prediction with the empty prompt's (classifier-free guidance).
+        guidance > 1 mixes the prompt's prediction with the empty prompt's (classifier-free guidance;
+        None: the pipeline's own, guidance_scale).
         A list of generators, one per prompt, makes each image depend on its own generator only.
         control holds one feature map per prompt for the registered ControlNet, which then adds its
         residuals to the UNet's in both branches of guidance (FeatInv); None runs the plain
@@ -119,6 +126,7 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         the critic reads it, with the strength critic_guidance (None: the pipeline's own, 0: off;
         generators.critic_guidance), before steer.
         """
+        guidance = self.guidance_scale if guidance is None else guidance
         check_sampling(steps, sampler, guidance)
         if control is not None and self.controlnet is None:
             raise GenlensError("feature maps were given, but this pipeline has no ControlNet")

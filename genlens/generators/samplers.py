@@ -9,13 +9,13 @@ from genlens.errors import GenlensError
 SAMPLERS = ("ddim", "dpm")
 
 
-def check_sampling(steps: int, sampler: str, guidance: float) -> None:
-    """Refuse sampling settings no run can use, before any work starts."""
+def check_sampling(steps: int, sampler: str, guidance: float | None) -> None:
+    """Refuse sampling settings no run can use, before any work starts (guidance None: the model's own)."""
     if sampler not in SAMPLERS:
         raise GenlensError(f"unknown sampler '{sampler}', expected one of {', '.join(SAMPLERS)}")
     if steps < 1:
         raise GenlensError(f"sampling needs at least 1 step, got {steps}")
-    if guidance < 0:
+    if guidance is not None and guidance < 0:
         raise GenlensError(f"guidance must be at least 0 (1 turns it off), got {guidance}")
 
 

@@ -10,17 +10,16 @@ from genlens.measure.fidelity import concept_retention
 from genlens.measure.probes import ConceptProbe, probe_truth
 
 
-#: A base's read-back without classifier-free guidance (20 DPM-Solver++ steps, seed 0).
-UNGUIDED = SamplingConfig(guidance=1.0)
+#: A base's read-back as it samples by default: its own guidance and critic guidance (20 DPM-Solver++ steps, seed 0).
+AS_SHIPPED = SamplingConfig()
 
 
 def _generated(pipe, captions: list[str], sampling: SamplingConfig, batch_size: int):
     """One image per caption, in batches, every batch drawing from one generator seeded with the seed."""
     generator = torch.Generator().manual_seed(sampling.seed)
-    guidance = UNGUIDED.guidance if sampling.guidance is None else sampling.guidance
     batches = [captions[i : i + batch_size] for i in range(0, len(captions), batch_size)]
     return torch.cat([
-        pipe(b, steps=sampling.steps, sampler=sampling.sampler, guidance=guidance, generator=generator,
+        pipe(b, steps=sampling.steps, sampler=sampling.sampler, guidance=sampling.guidance, generator=generator,
              critic_guidance=sampling.critic_guidance).cpu()
         for b in batches
     ])
@@ -31,7 +30,7 @@ def caption_fidelity(
     pipe,
     probes: ConceptProbe,
     n: int = 256,
-    sampling: SamplingConfig = UNGUIDED,
+    sampling: SamplingConfig = AS_SHIPPED,
     batch_size: int = 64,
     reader=None,
 ) -> dict:
@@ -56,7 +55,7 @@ def scene_fidelity(
     pipe,
     predictor,
     n: int = 256,
-    sampling: SamplingConfig = UNGUIDED,
+    sampling: SamplingConfig = AS_SHIPPED,
     batch_size: int = 64,
 ) -> dict:
     """Generate one image per held-out `depict6` caption (up to six objects: red, green or blue

@@ -8,9 +8,10 @@ from genlens.progress import progress_bar
 
 
 class PipelineGenerator:
-    """Any text-to-image pipeline of genlens (the world model, SD 1.x): one image per (caption, seed)."""
+    """Any text-to-image pipeline of genlens (the world model, SD 1.x): one image per (caption, seed),
+    at classifier-free guidance `guidance` (None: the pipeline's own)."""
 
-    def __init__(self, pipe, steps: int = 20, sampler: str = "dpm", guidance: float = 1.0, batch_size: int = 64):
+    def __init__(self, pipe, steps: int = 20, sampler: str = "dpm", guidance: float | None = None, batch_size: int = 64):
         self.pipe, self.steps, self.sampler, self.guidance, self.batch_size = pipe, steps, sampler, guidance, batch_size
 
     def generate(self, captions: list[str], rows: list[dict], seeds: list[int]) -> torch.Tensor:
