@@ -93,3 +93,26 @@ def test_an_inverter_trains_and_samples_on_a_caption_words_base(tmp_path, pose):
     assert inverter.controlnet.config.class_embed_type == "projection"  # the ControlNet hears the bag of words too
     samples = inverter.invert(torch.rand(2, 3, 32, 32), samples=1, sampling=SamplingConfig(steps=2))
     assert samples.shape == (2, 1, 3, 32, 32)
+
+
+@pytest.mark.parametrize("layer", ["layer2", "layer3"])
+def test_an_inverter_trains_and_samples_on_a_latent_base_that_hears_the_pose(tmp_path, layer):
+    from genlens.classifiers.architectures import world_cnn
+    from genlens.classifiers.classifier import Classifier, ClassifierConfig
+    from genlens.inversion.data import WorldImages
+    from genlens.inversion.training import train_inverter
+
+    torch.manual_seed(0)
+    vae = world_autoencoder(block_out_channels=(8, 8, 8)).eval()
+    new_world_pipeline(sample_size=8, text_width=32, block_out_channels=(32, 32), vae=vae, caption_words=True,
+                       pose=True).save_pretrained(tmp_path / "base")
+    base = load_base(tmp_path / "base")
+    assert base.reads_pose and not base.pixel_space
+    classifier = Classifier(
+        world_cnn(5, widths=(8, 16, 16)), ClassifierConfig("world-cnn", list("abcde"), arch_kwargs={"widths": [8, 16, 16]})
+    ).eval()
+    inverter, card = train_inverter(classifier, layer, base, str(tmp_path / "base"), WorldImages(32), tmp_path / "inv",
+                                    TrainSettings(steps=2, batch_size=4, warmup=1, device="cpu", checkpoint_every=1))
+    assert card["loss"]["feature_weight"] > 0  # the feature term reads the decoded clean estimate
+    samples = inverter.invert(torch.rand(2, 3, 32, 32), samples=1, sampling=SamplingConfig(steps=2))
+    assert samples.shape == (2, 1, 3, 32, 32) and samples.min() >= 0 and samples.max() <= 1
