@@ -17,7 +17,7 @@ def _decoder_settings(seed: int) -> TrainSettings:
     )
 
 
-#: The base model's recipe (the inverters are trained on it, so it is trained before them).
+#: The pixel base's recipe (the shipped inverters are trained on it, so it is trained before them).
 BASE_SETTINGS = TrainSettings(
     steps=2400, batch_size=64, lr=1e-3, warmup=100, weight_decay=0.0, max_grad_norm=1.0, checkpoint_every=100, seed=5
 )
@@ -75,8 +75,11 @@ RECIPES: dict[str, Recipe] = {
         "genlens.permutation.depict6:train_concept_predictor",
         TrainSettings(steps=300, batch_size=64, lr=2e-3, warmup=20, seed=13),
     ),
-    # The first world base: cross-attention to unmasked captions, objects turned as the world draws them.
-    "base-diffusion": BaseRecipe(BASE_SETTINGS, BaseDesign(caption_words=False, max_length=80, pose="world")),
+    # The world's text-to-image base: critics, autoencoder and a UNet on its latents in one run
+    # (generators.latent_base_training; chosen by the pilots in BENCHMARKS.md).
+    "base-diffusion": LatentBaseRecipe(),
+    # The pixel base: cross-attention to unmasked captions, objects turned as the world draws them.
+    "base-diffusion-pixel": BaseRecipe(BASE_SETTINGS, BaseDesign(caption_words=False, max_length=80, pose="world")),
     # Style-based, class-conditional (linking.world_gan); a constant rate, as GANs are trained.
     "world-gan": GANRecipe(
         "shape",

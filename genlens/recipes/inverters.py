@@ -16,7 +16,8 @@ from genlens.training.loop import TrainSettings
 
 @dataclass
 class InverterRecipe(Recipe):
-    """A shipped FeatInv inverter: the classifier and layer it reads, on the shipped base model."""
+    """A shipped FeatInv inverter: the classifier and layer it reads, on the shipped base `base` (its
+    spec; the folder of that name trained in the run's root comes first)."""
 
     classifier: str
     layer: str
@@ -24,14 +25,15 @@ class InverterRecipe(Recipe):
     pooled: bool = False
     feature_weight: float | None = None  # None: the pixel-space default of inversion.training
     refine: tuple[TrainSettings, ...] = ()  # later phases, each from the previous phase's fp16 weights
+    base: str = "world-pixel"
     group: str = "inverters"
 
     def train(self, out: Path, root: Path, device: str, facts: dict) -> dict:
         from genlens.generators.base_model import load_base
-        from genlens.shipped import WORLD_BASE
+        from genlens.shipped import SHIPPED_BASES
 
         classifier = root_classifier(root, self.classifier)
-        base = load_base(in_root(root, "base-diffusion") or WORLD_BASE)
+        base = load_base(in_root(root, SHIPPED_BASES[self.base]) or self.base)
         inverter, card = phased_inverter(self, self.settings_on(device), classifier, base, out)
         inverter.to("cpu")
         card.update(validation=_validation(inverter, out, root), **facts)
@@ -44,7 +46,7 @@ def _phase(recipe: InverterRecipe, settings: TrainSettings, classifier, base, ou
     from genlens.inversion.training import train_inverter
 
     return train_inverter(
-        classifier, recipe.layer, base, "world", WorldImages(base.image_size, settings.seed), out, settings,
+        classifier, recipe.layer, base, recipe.base, WorldImages(base.image_size, settings.seed), out, settings,
         pooled=recipe.pooled, feature_weight=recipe.feature_weight, init=init,
     )
 
