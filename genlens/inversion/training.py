@@ -83,10 +83,10 @@ def train_inverter(
     def batch(step: int, process: int, dev: torch.device):
         images, masks = data.masked_batch(settings.batch_size, step, process)
         images = images.to(dev)
+        g = torch.Generator().manual_seed(step * 7919 + process)  # every draw of the step from it: a resumed run draws alike
         with torch.no_grad():
             fmap = features(resize(images, classifier.input_size))[layer]
-            clean = base.encode_images(images)
-        g = torch.Generator().manual_seed(step * 7919 + process)
+            clean = base.encode_images(images, g)
         noisy, target, t = noise_batch(base.scheduler, clean, g)
         drop = (torch.rand(len(images), generator=g) < CONDITION_DROPOUT).to(dev)
         fmap = torch.where(drop[:, None, None, None], torch.zeros_like(fmap), fmap)
