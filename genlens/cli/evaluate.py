@@ -100,13 +100,14 @@ def eval_diffusion(
     pipe = load_base(base, dev)
     sampling = SamplingConfig(steps, sampler, guidance, seed, critic_guidance)
     result = caption_fidelity(pipe, ConceptProbe.load(probes).to(dev), n, sampling, reader=load_reader(reader, dev))
+    guidance_in_force, critic_in_force = pipe.sampling_guidance(guidance, critic_guidance)
     out = {
         "base": base,
         "n": n,
         "steps": steps,
         "sampler": sampler,
-        "guidance": pipe.guidance_scale if guidance is None else guidance,
-        "critic_guidance": 0.0 if pipe.critic is None else pipe.config.critic_guidance if critic_guidance is None else critic_guidance,
+        "guidance": guidance_in_force,
+        "critic_guidance": critic_in_force,
         "accuracy": result["accuracy"],
         "reader": result["reader"],
         "scenes": None,

@@ -37,8 +37,8 @@ def generate(
 ) -> tuple[torch.Tensor, list[dict]]:
     """n_per_caption images for each caption, image k drawn from seed + k (k counts every image, in
     order), at classifier-free guidance `guidance` and the base's critic guidance at critic_guidance
-    (None: the base's own for either); returns
-    (N, 3, S, S) images in [0, 1] and one {"caption", "seed"} record per image."""
+    (None: the base's own for either); returns (N, 3, S, S) images in [0, 1] and one {"caption", "seed"}
+    record per image."""
     records = []
     for caption in captions:
         for _ in range(n_per_caption):

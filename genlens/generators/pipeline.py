@@ -51,9 +51,16 @@ class WorldDiffusionPipeline(DiffusionPipeline):
 
     @property
     def guidance_scale(self) -> float:
-        """The classifier-free guidance a prompt gets when none is asked for (1: off; folders saved
-        before it was recorded: 1)."""
-        return float(self.config.get("guidance", 1.0))
+        """The classifier-free guidance a prompt gets when none is asked for (1: off; a folder saved
+        without it loads at the default, 1)."""
+        return float(self.config.guidance)
+
+    def sampling_guidance(self, guidance: float | None = None, critic_guidance: float | None = None) -> tuple[float, float]:
+        """(classifier-free guidance, critic guidance's strength) that a call with these arguments samples
+        at: None takes the pipeline's own; without a critic the strength is 0."""
+        guidance = self.guidance_scale if guidance is None else guidance
+        strength = self.config.critic_guidance if critic_guidance is None else critic_guidance
+        return float(guidance), float(strength) if self.critic is not None else 0.0
 
     def with_controlnet(self, controlnet) -> WorldDiffusionPipeline:
         """A pipeline of this one's modules (shared, not copied) with controlnet registered."""
@@ -126,7 +133,7 @@ class WorldDiffusionPipeline(DiffusionPipeline):
         the critic reads it, with the strength critic_guidance (None: the pipeline's own, 0: off;
         generators.critic_guidance), before steer.
         """
-        guidance = self.guidance_scale if guidance is None else guidance
+        guidance, critic_strength = self.sampling_guidance(guidance, critic_guidance)
         check_sampling(steps, sampler, guidance)
         if control is not None and self.controlnet is None:
             raise GenlensError("feature maps were given, but this pipeline has no ControlNet")
@@ -141,7 +148,7 @@ class WorldDiffusionPipeline(DiffusionPipeline):
             noise = torch.randn((n, channels, size, size), generator=generator)
         if self.reads_pose and poses is None:
             poses = draw_poses(prompts, generator)
-        steer = self._with_critic(prompts, steer, critic_guidance)
+        steer = self._with_critic(prompts, steer, critic_strength)
         cond = self.caption_conditioning(prompts, poses)
         uncond = self.caption_conditioning([""] * n) if guidance != 1.0 else None
         sample = noise.to(device, self.unet.dtype)
@@ -157,13 +164,12 @@ class WorldDiffusionPipeline(DiffusionPipeline):
             sample = scheduler.step(prediction, t, sample).prev_sample
         return self.decode_samples(sample)
 
-    def _with_critic(self, prompts: list[str], steer, strength: float | None):
-        """steer preceded by critic guidance towards what each prompt names (generators.critic_guidance)."""
+    def _with_critic(self, prompts: list[str], steer, strength: float):
+        """steer preceded by critic guidance at strength towards what each prompt names (generators.critic_guidance)."""
         from genlens.generators.critic_guidance import CriticGuidance, concept_targets, critic_steer
         from genlens.world.caption_reading import caption_truth
 
-        strength = self.config.critic_guidance if strength is None else strength
-        if self.critic is None or strength <= 0:
+        if strength <= 0:
             return steer
         targets = concept_targets(self.critic, [caption_truth(p) for p in prompts])
         if not targets:
