@@ -89,7 +89,10 @@ RECIPES: dict[str, Recipe] = {
     "inverters/world-cnn-layer2": InverterRecipe(
         "world-cnn", "layer2", _inverter_settings(6), refine=_refine_settings(6, phases=10)
     ),
-    "inverters/world-cnn-layer3": InverterRecipe("world-cnn", "layer3", _inverter_settings(7)),
+    # On the latent base, one run of 3,600 steps (pilots in BENCHMARKS.md, "Inverters on the latent base").
+    "inverters/world-cnn-layer3": InverterRecipe(
+        "world-cnn", "layer3", _inverter_settings(7, steps=3600, warmup=100), base="world"
+    ),
     "inverters/world-cnn-layer3-pooled": InverterRecipe("world-cnn", "layer3", _inverter_settings(8), pooled=True),
     "inverters/world-vit-blocks.3": InverterRecipe(
         "world-vit", "blocks.3", _inverter_settings(9), refine=_refine_settings(9, phases=12)
