@@ -7,7 +7,7 @@ from genlens.generators.base_model import load_base
 from genlens.inversion.inverter import FeatureInverter
 from genlens.inversion.protocol import SamplingConfig
 from genlens.inversion.registry import find_inverter
-from genlens.measure.fidelity import feature_cosine
+from genlens.measure.fidelity import concept_retention, feature_cosine
 from genlens.measure.generation import caption_fidelity
 from genlens.measure.probes import ConceptProbe, probe_truth
 from genlens.world import get_task
@@ -81,8 +81,7 @@ def test_layer3_inversions_on_the_world_base_keep_the_source_shape_as_the_probes
     sources = held_out(32, seed=9)
     samples = inverter.invert(sources.images, sampling=SamplingConfig(steps=10))[:, 0]
     truth = [probe_truth(r) for r in sources.records]
-    said = ConceptProbe.load().predict_names(samples)
-    shape = sum(s["shape"] == t["shape"] for s, t in zip(said, truth)) / len(truth)
+    shape = concept_retention(ConceptProbe.load().predict_names(samples), truth)["shape"]
     reader = load_reader("world-vit").agreement(samples, truth)
     # measured on the shipped inverter (32 images, 10 steps): probes 0.969, the reader 0.875;
     # the pixel base's layer3 inverter drew blobs (shape 0.67 over 256 images)

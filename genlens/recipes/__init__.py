@@ -17,7 +17,7 @@ def _decoder_settings(seed: int) -> TrainSettings:
     )
 
 
-#: The pixel base's recipe (the shipped inverters are trained on it, so it is trained before them).
+#: The pixel base's recipe (inverters whose recipe names `world-pixel` are trained on it, so it is trained before them).
 BASE_SETTINGS = TrainSettings(
     steps=2400, batch_size=64, lr=1e-3, warmup=100, weight_decay=0.0, max_grad_norm=1.0, checkpoint_every=100, seed=5
 )

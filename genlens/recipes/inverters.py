@@ -23,7 +23,7 @@ class InverterRecipe(Recipe):
     layer: str
     settings: TrainSettings
     pooled: bool = False
-    feature_weight: float | None = None  # None: the pixel-space default of inversion.training
+    feature_weight: float | None = None  # None: inversion.training's default
     refine: tuple[TrainSettings, ...] = ()  # later phases, each from the previous phase's fp16 weights
     base: str = "world-pixel"
     group: str = "inverters"
