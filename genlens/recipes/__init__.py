@@ -95,7 +95,7 @@ RECIPES: dict[str, Recipe] = {
     ),
     "inverters/world-cnn-layer3-pooled": InverterRecipe("world-cnn", "layer3", _inverter_settings(8), pooled=True),
     "inverters/world-vit-blocks.3": InverterRecipe(
-        "world-vit", "blocks.3", _inverter_settings(9), refine=_refine_settings(9, phases=12)
+        "world-vit", "blocks.3", _inverter_settings(9, steps=3600, warmup=100), base="world"
     ),
     "decoders/world-cnn-layer2": DecoderRecipe("world-cnn", "layer2", _decoder_settings(10)),
     "decoders/world-cnn-layer3": DecoderRecipe("world-cnn", "layer3", _decoder_settings(11)),
