@@ -107,6 +107,22 @@ def test_pooled_encoder_ignores_where_features_are_spatial_one_does_not():
         assert same == pooled
 
 
+@torch.no_grad()
+def test_a_map_finer_than_the_grid_is_folded_so_that_changes_inside_a_cell_reach_the_hint():
+    torch.manual_seed(0)
+    fmap = torch.randn(1, 8, 16, 16)
+    swapped = fmap.clone()
+    swapped[..., 0, 0], swapped[..., 1, 1] = fmap[..., 1, 1], fmap[..., 0, 0]  # the same 2 x 2 cell, its mean kept
+    folded = FeatureEncoder(8, grid_size=8, out_channels=4, hidden_channels=8, feature_size=16)
+    resized = FeatureEncoder(8, grid_size=8, out_channels=4, hidden_channels=8)
+    for enc in (folded, resized):
+        torch.nn.init.normal_(enc.conv_out.weight)
+    assert folded.conv_in.in_channels == 32 and folded(fmap).shape == (1, 4, 8, 8)
+    assert not torch.allclose(folded(fmap), folded(swapped), atol=1e-5)
+    assert torch.allclose(resized(fmap), resized(swapped), atol=1e-5)  # bilinear halving averages the cell
+    assert FeatureEncoder(8, grid_size=8, feature_size=12).conv_in.in_channels == 8  # not a multiple: resized
+
+
 def test_denoising_loss_weights_timesteps_and_object_pixels():
     from genlens.generators.base_model import training_scheduler
     from genlens.generators.denoising_loss import denoising_loss, object_weights, snr_weights

@@ -13,8 +13,10 @@ from torch import nn
 class FeatureEncoder(ModelMixin, ConfigMixin):
     """Feature map (N, C, h, w) -> hint (N, out_channels, grid, grid).
 
-    Bilinear upsampling to the UNet's grid, then conv3x3 - SiLU - conv3x3 - SiLU - zero-initialised
-    conv3x3, as in FeatInv. pooled=True first averages the map over locations and broadcasts the
+    Bilinear resizing to the UNet's grid, then conv3x3 - SiLU - conv3x3 - SiLU - zero-initialised
+    conv3x3, as in FeatInv. A map whose side (feature_size) is a multiple k > 1 of the grid's is
+    folded instead, each k x k patch into k^2 C channels (pixel unshuffle), so that nothing it
+    holds is averaged away. pooled=True first averages the map over locations and broadcasts the
     vector over the grid (the paper's non-spatial comparison).
     """
 
@@ -26,9 +28,11 @@ class FeatureEncoder(ModelMixin, ConfigMixin):
         out_channels: int = 64,
         hidden_channels: int = 128,
         pooled: bool = False,
+        feature_size: int | None = None,
     ):
         super().__init__()
-        self.conv_in = nn.Conv2d(feature_channels, hidden_channels, 3, padding=1)
+        self.fold = fold_factor(feature_size, grid_size, pooled)
+        self.conv_in = nn.Conv2d(feature_channels * self.fold**2, hidden_channels, 3, padding=1)
         self.conv_mid = nn.Conv2d(hidden_channels, hidden_channels, 3, padding=1)
         self.conv_out = nn.Conv2d(hidden_channels, out_channels, 3, padding=1)
         nn.init.zeros_(self.conv_out.weight)
@@ -38,11 +42,20 @@ class FeatureEncoder(ModelMixin, ConfigMixin):
         g = self.config.grid_size
         if self.config.pooled:
             fmap = fmap.mean((2, 3), keepdim=True).expand(-1, -1, g, g)
+        elif self.fold > 1:
+            fmap = F.pixel_unshuffle(fmap, self.fold)
         elif fmap.shape[-2:] != (g, g):
             fmap = F.interpolate(fmap, size=(g, g), mode="bilinear", align_corners=False)
         x = F.silu(self.conv_in(fmap))
         x = F.silu(self.conv_mid(x))
         return self.conv_out(x)
+
+
+def fold_factor(feature_size: int | None, grid_size: int, pooled: bool = False) -> int:
+    """How many map cells a side of one grid cell folds (1: the map is resized instead)."""
+    if pooled or not feature_size or feature_size <= grid_size or feature_size % grid_size:
+        return 1
+    return feature_size // grid_size
 
 
 class FeatureControlNet(ControlNetModel):
@@ -59,6 +72,7 @@ class FeatureControlNet(ControlNetModel):
         feature_hidden_channels: int = 128,
         pooled: bool = False,
         feature_grid_size: int = 32,
+        feature_size: int | None = None,
         **controlnet_kwargs,
     ):
         controlnet_kwargs.setdefault("conditioning_embedding_out_channels", (16,))
@@ -69,6 +83,7 @@ class FeatureControlNet(ControlNetModel):
             out_channels=self.config.block_out_channels[0],
             hidden_channels=feature_hidden_channels,
             pooled=pooled,
+            feature_size=feature_size,
         )
         # register_to_config records the catch-all itself; the parent has registered its contents.
         self._internal_dict = FrozenDict({k: v for k, v in self._internal_dict.items() if k != "controlnet_kwargs"})
@@ -83,9 +98,11 @@ class FeatureControlNet(ControlNetModel):
 
     @classmethod
     def from_base(
-        cls, unet: UNet2DConditionModel, feature_channels: int, feature_hidden_channels: int = 128, pooled: bool = False
+        cls, unet: UNet2DConditionModel, feature_channels: int, feature_hidden_channels: int = 128, pooled: bool = False,
+        feature_size: int | None = None,
     ) -> "FeatureControlNet":
-        """A ControlNet copied from unet (its encoder half, weights included) with a fresh feature encoder."""
+        """A ControlNet copied from unet (its encoder half, weights included) with a fresh feature encoder
+        for maps of feature_channels (and side feature_size: a multiple of the UNet's grid is folded)."""
         plain = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(16,))
         config = {k: v for k, v in plain.config.items() if not k.startswith("_")}
         # from_unet does not copy how many heads pool the caption into the timestep embedding
@@ -95,6 +112,7 @@ class FeatureControlNet(ControlNetModel):
             feature_hidden_channels=feature_hidden_channels,
             pooled=pooled,
             feature_grid_size=unet.config.sample_size,
+            feature_size=feature_size,
             **config,
         )
         state = {k: v for k, v in plain.state_dict().items() if not k.startswith("controlnet_cond_embedding.")}

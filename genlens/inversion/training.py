@@ -71,7 +71,7 @@ def train_inverter(
     shape = list(features(probe)[layer].shape[1:])
     torch.manual_seed(settings.seed)
     if init is None:
-        controlnet = FeatureControlNet.from_base(base.unet, shape[0], hidden_channels, pooled)
+        controlnet = FeatureControlNet.from_base(base.unet, shape[0], hidden_channels, pooled, feature_size=shape[-1])
     else:
         check_init(init, shape, pooled)
         config = {k: v for k, v in init.config.items() if k != "_name_or_path"}  # no local path in what ships
