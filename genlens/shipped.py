@@ -7,9 +7,8 @@ from pathlib import Path
 
 #: The spec that names the shipped world base model wherever a base pipeline is asked for.
 WORLD_BASE = "world"
-#: The shipped base models by spec: the world's text-to-image base (latent, Stable Diffusion's
-#: layout) and the pixel base the shipped inverters are trained on.
-SHIPPED_BASES = {WORLD_BASE: "base-diffusion", "world-pixel": "base-diffusion-pixel"}
+#: The shipped base models by spec: the world's text-to-image base (latent, Stable Diffusion's layout).
+SHIPPED_BASES = {WORLD_BASE: "base-diffusion"}
 
 
 def weights_root() -> Path:
@@ -23,7 +22,7 @@ def shipped(name: str) -> Path:
 
 
 def base_location(spec: str | Path) -> str:
-    """A shipped base's spec ('world', 'world-pixel') -> its folder; a folder or hub id is returned as given."""
+    """A shipped base's spec ('world') -> its folder; a folder or hub id is returned as given."""
     name = SHIPPED_BASES.get(str(spec))
     return str(shipped(name)) if name else str(spec)
 

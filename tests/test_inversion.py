@@ -285,38 +285,6 @@ def test_a_second_phase_starts_from_the_given_controlnet_and_leaves_it_unchanged
         )
 
 
-def test_a_phased_recipe_continues_each_phase_from_the_last_and_reports_all(world_setup, tmp_path):
-    from genlens.classifiers.loader import load_classifier
-    from genlens.recipes.inverters import InverterRecipe, phased_inverter
-
-    root, _ = world_setup
-    classifier, base = load_classifier(str(root / "cnn")), load_base(root / "base")
-    later = (TrainSettings(**{**SETTINGS.__dict__, "steps": 3}), TrainSettings(**{**SETTINGS.__dict__, "steps": 1}))
-    inverter, card = phased_inverter(
-        InverterRecipe("cnn", "layer2", SETTINGS, refine=later), SETTINGS, classifier, base, tmp_path / "inv"
-    )
-    assert card["steps"] == 6 and [p["name"] for p in card["phases"]] == ["phase-1", "phase-2", "phase-3"]
-    assert not list((tmp_path / "inv").glob("phase-*"))
-    # finished phases are reused, and the last starts from the latest of them: with it frozen, the
-    # result is phase-2's weights, not phase-1's
-    trained = FeatureInverter.load(root / "inv")
-    trained.save(tmp_path / "again" / "phase-2")
-    with torch.no_grad():
-        for parameter in trained.controlnet.parameters():
-            parameter.add_(0.5)
-    trained.save(tmp_path / "again" / "phase-1")
-    for k in (1, 2):
-        facts = {"steps": 2, "seconds": float(k), "final_loss": 0.5, "settings": {}}
-        (tmp_path / "again" / f"phase-{k}" / "card.json").write_text(json.dumps(facts))
-    frozen = (TrainSettings(**{**SETTINGS.__dict__, "lr": 0.0}),) * 2
-    recipe = InverterRecipe("cnn", "layer2", SETTINGS, refine=frozen)
-    inverter, card = phased_inverter(recipe, SETTINGS, classifier, base, tmp_path / "again")
-    expected = _controlnet_state(FeatureInverter.load(root / "inv"))
-    for k, v in _controlnet_state(inverter).items():
-        torch.testing.assert_close(v, expected[k])
-    assert [p["seconds"] for p in card["phases"][:2]] == [1.0, 2.0]
-
-
 def test_train_inverter_cli_continues_from_an_inverter_of_the_same_layer(world_setup, cli, tmp_path):
     root, _ = world_setup
     common = ["train", "inverter", "--classifier", str(root / "cnn"), "--base", str(root / "base")]

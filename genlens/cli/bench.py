@@ -73,7 +73,7 @@ def bench_depict_command(
     rows: int = typer.Option(400, "--rows", help="depict6 scenes permuted and generated.", min=0, max=MAX_COUNT),
     repeats: int = typer.Option(3, "--repeats", help="Permutations per concept.", min=0, max=MAX_COUNT),
     generator: str = typer.Option(
-        "world", "--generator", help="'world' (the shipped base; 'world-pixel': the pixel one), 'renderer' (exact renders), a folder or hub id."
+        "world", "--generator", help="'world' (the shipped base), 'renderer' (exact renders), a folder or hub id."
     ),
     steps: int = options.Steps,
     no_cache: bool = typer.Option(False, "--no-cache", help="Each task generates its own images (for timing).", metavar=""),

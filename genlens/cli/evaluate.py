@@ -66,7 +66,7 @@ def eval_probes(
 
 @eval_app.command("diffusion")
 def eval_diffusion(
-    base: str = typer.Option("world", "--base", help="'world' (the shipped base; 'world-pixel': the pixel one) or a pipeline folder."),
+    base: str = typer.Option("world", "--base", help="'world' (the shipped base) or a pipeline folder."),
     n: int = typer.Option(256, "--n", help="Held-out captions, one image each.", min=0, max=MAX_COUNT),
     scenes: int = typer.Option(
         None, "--scenes", help="Held-out depict6 captions read by the concept predictor (default: --n; 0: none).", min=0, max=MAX_COUNT

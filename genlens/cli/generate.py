@@ -36,7 +36,7 @@ def generate_command(
     caption: list[str] = typer.Option(None, "--caption", help="A caption; repeat for several."),
     captions_file: Path = typer.Option(None, "--captions", help="A text file, one caption per line."),
     n_per_caption: int = typer.Option(1, "--n-per-caption", help="Images per caption.", min=0, max=MAX_COUNT),
-    base: str = typer.Option("world", "--base", help="'world' (the shipped base; 'world-pixel': the pixel one), a pipeline folder or hub id."),
+    base: str = typer.Option("world", "--base", help="'world' (the shipped base), a pipeline folder or hub id."),
     steps: int = options.Steps,
     sampler: str = options.Sampler,
     guidance: float = options.CaptionGuidance,

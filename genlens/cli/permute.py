@@ -25,7 +25,7 @@ def permute_command(
     images_dir: Path = typer.Option(None, "--images-dir", help="The CSV rows' real images (column 'image')."),
     label_column: str = typer.Option("label", "--label-column"),
     generator: str = typer.Option(
-        "world", "--generator", help="'world' (the shipped base; 'world-pixel': the pixel one), 'renderer' (exact world renders), a folder or hub id."
+        "world", "--generator", help="'world' (the shipped base), 'renderer' (exact world renders), a folder or hub id."
     ),
     repeats: int = typer.Option(5, "--repeats", help="Permutations per concept.", min=0, max=MAX_COUNT),
     metric: str = typer.Option("auto", "--metric", help="auto (AUROC for 2 classes, else accuracy) or a scorer."),

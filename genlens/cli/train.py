@@ -185,7 +185,7 @@ def train_inverter_command(
     layer: str = typer.Option(..., "--layer", help="Layer name (see `genlens layers SPEC`)."),
     pooled: bool = typer.Option(False, "--pooled", help="Condition on the pooled vector broadcast over the grid.", metavar=""),
     base: str = typer.Option(
-        "world", "--base", help="'world' (the shipped base; 'world-pixel': the pixel one), a pipeline folder or a hub id (SD 1.x, miniSD)."
+        "world", "--base", help="'world' (the shipped base), a pipeline folder or a hub id (SD 1.x, miniSD)."
     ),
     data: Path = typer.Option(
         None, "--data", help="ImageFolder tree or flat folder of images; world renders if omitted."

@@ -5,9 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from genlens.generators.base_design import BaseDesign
 from genlens.recipes.inverters import DecoderRecipe, InverterRecipe
-from genlens.recipes.models import BaseRecipe, ClassifierRecipe, GANRecipe, LatentBaseRecipe, TrainerRecipe
+from genlens.recipes.models import ClassifierRecipe, GANRecipe, LatentBaseRecipe, TrainerRecipe
 from genlens.recipes.recipe import Recipe
 from genlens.training.loop import TrainSettings
 
@@ -17,13 +16,7 @@ def _decoder_settings(seed: int) -> TrainSettings:
     )
 
 
-#: The pixel base's recipe (inverters whose recipe names `world-pixel` are trained on it, so it is trained before them).
-BASE_SETTINGS = TrainSettings(
-    steps=2400, batch_size=64, lr=1e-3, warmup=100, weight_decay=0.0, max_grad_norm=1.0, checkpoint_every=100, seed=5
-)
-
-
-def _inverter_settings(seed: int, steps: int = 400, lr: float = 5e-4, warmup: int = 50) -> TrainSettings:
+def _inverter_settings(seed: int, steps: int, lr: float = 5e-4, warmup: int = 100) -> TrainSettings:
     return TrainSettings(
         steps=steps,
         batch_size=64,
@@ -34,12 +27,6 @@ def _inverter_settings(seed: int, steps: int = 400, lr: float = 5e-4, warmup: in
         checkpoint_every=100,
         seed=seed,
     )
-
-
-def _refine_settings(seed: int, phases: int) -> tuple[TrainSettings, ...]:
-    """The phases after the first of a recipe of `phases` in all: each more steps at a lower peak rate
-    than the first, on images no earlier phase saw (seed + 100, seed + 200, ...)."""
-    return tuple(_inverter_settings(seed + 100 * k, steps=800, lr=3e-4, warmup=20) for k in range(1, phases))
 
 
 RECIPES: dict[str, Recipe] = {
@@ -78,25 +65,19 @@ RECIPES: dict[str, Recipe] = {
     # The world's text-to-image base: critics, autoencoder and a UNet on its latents in one run
     # (generators.latent_base_training; chosen by the pilots in BENCHMARKS.md).
     "base-diffusion": LatentBaseRecipe(),
-    # The pixel base: cross-attention to unmasked captions, objects turned as the world draws them.
-    "base-diffusion-pixel": BaseRecipe(BASE_SETTINGS, BaseDesign(caption_words=False, max_length=80, pose="world")),
     # Style-based, class-conditional (linking.world_gan); a constant rate, as GANs are trained.
     "world-gan": GANRecipe(
         "shape",
         TrainSettings(steps=4000, batch_size=32, lr=2e-3, warmup=0, weight_decay=0.0, schedule="constant",
                       checkpoint_every=250, seed=31),
     ),
-    "inverters/world-cnn-layer2": InverterRecipe(
-        "world-cnn", "layer2", _inverter_settings(6), refine=_refine_settings(6, phases=10)
+    # FeatInv inverters on the world base, each one run (pilots in BENCHMARKS.md, "Inverters on the latent base").
+    "inverters/world-cnn-layer2": InverterRecipe("world-cnn", "layer2", _inverter_settings(6, steps=2400)),
+    "inverters/world-cnn-layer3": InverterRecipe("world-cnn", "layer3", _inverter_settings(7, steps=3600)),
+    "inverters/world-cnn-layer3-pooled": InverterRecipe(
+        "world-cnn", "layer3", _inverter_settings(8, steps=600), pooled=True
     ),
-    # On the latent base, one run of 3,600 steps (pilots in BENCHMARKS.md, "Inverters on the latent base").
-    "inverters/world-cnn-layer3": InverterRecipe(
-        "world-cnn", "layer3", _inverter_settings(7, steps=3600, warmup=100), base="world"
-    ),
-    "inverters/world-cnn-layer3-pooled": InverterRecipe("world-cnn", "layer3", _inverter_settings(8), pooled=True),
-    "inverters/world-vit-blocks.3": InverterRecipe(
-        "world-vit", "blocks.3", _inverter_settings(9, steps=3600, warmup=100), base="world"
-    ),
+    "inverters/world-vit-blocks.3": InverterRecipe("world-vit", "blocks.3", _inverter_settings(9, steps=3600)),
     "decoders/world-cnn-layer2": DecoderRecipe("world-cnn", "layer2", _decoder_settings(10)),
     "decoders/world-cnn-layer3": DecoderRecipe("world-cnn", "layer3", _decoder_settings(11)),
     "decoders/world-vit-blocks.3": DecoderRecipe("world-vit", "blocks.3", _decoder_settings(12)),
@@ -127,6 +108,6 @@ def train_one(name: str, out: Path, root: Path, device: str) -> dict:
 
 
 __all__ = [
-    "GROUPS", "RECIPES", "BaseRecipe", "ClassifierRecipe", "DecoderRecipe", "GANRecipe", "InverterRecipe",
+    "GROUPS", "RECIPES", "ClassifierRecipe", "DecoderRecipe", "GANRecipe", "InverterRecipe",
     "LatentBaseRecipe", "Recipe", "TrainerRecipe", "train_defaults", "train_one",
 ]

@@ -3,9 +3,8 @@ found in the run's root (else the shipped ones)."""
 
 from __future__ import annotations
 
-import json
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -24,8 +23,7 @@ class InverterRecipe(Recipe):
     settings: TrainSettings
     pooled: bool = False
     feature_weight: float | None = None  # None: inversion.training's default
-    refine: tuple[TrainSettings, ...] = ()  # later phases, each from the previous phase's fp16 weights
-    base: str = "world-pixel"
+    base: str = "world"
     group: str = "inverters"
 
     def train(self, out: Path, root: Path, device: str, facts: dict) -> dict:
@@ -34,44 +32,21 @@ class InverterRecipe(Recipe):
 
         classifier = root_classifier(root, self.classifier)
         base = load_base(in_root(root, SHIPPED_BASES[self.base]) or self.base)
-        inverter, card = phased_inverter(self, self.settings_on(device), classifier, base, out)
+        inverter, card = _train(self, self.settings_on(device), classifier, base, out)
         inverter.to("cpu")
         card.update(validation=_validation(inverter, out, root), **facts)
         _save_fp16(inverter, out, card)
         return card
 
 
-def _phase(recipe: InverterRecipe, settings: TrainSettings, classifier, base, out: Path, init=None):
+def _train(recipe: InverterRecipe, settings: TrainSettings, classifier, base, out: Path):
     from genlens.inversion.data import WorldImages
     from genlens.inversion.training import train_inverter
 
     return train_inverter(
         classifier, recipe.layer, base, recipe.base, WorldImages(base.image_size, settings.seed), out, settings,
-        pooled=recipe.pooled, feature_weight=recipe.feature_weight, init=init,
+        pooled=recipe.pooled, feature_weight=recipe.feature_weight,
     )
-
-
-def phased_inverter(recipe: InverterRecipe, settings: TrainSettings, classifier, base, out: Path):
-    """The recipe's phases in turn: each but the last into out/phase-K, saved in fp16 as shipped (a
-    finished one is reused), the next starting from those weights; the last into out."""
-    from genlens.inversion.inverter import FeatureInverter
-    from genlens.training.phases import combined_card
-
-    phases = [settings, *(replace(s, device=settings.device) for s in recipe.refine)]
-    cards, init = [], None
-    for k, phase in enumerate(phases, 1):
-        if k == len(phases):
-            inverter, card = _phase(recipe, phase, classifier, base, out, init=init)
-        else:
-            folder = out / f"phase-{k}"
-            if not (folder / "card.json").is_file():
-                inverter, card = _phase(recipe, phase, classifier, base, folder, init=init)
-                _save_fp16(inverter, folder, card)
-            card = json.loads((folder / "card.json").read_text())
-            init = FeatureInverter.load(folder, base=base, classifier=classifier).controlnet
-        cards.append({"name": f"phase-{k}", **card})
-    # saving into out replaced the folder, the phase-K/ folders with it (checkpoints/ is all it keeps)
-    return inverter, combined_card(cards) if len(cards) > 1 else card
 
 
 def _validation(inverter, out: Path, root: Path) -> dict:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import torch
 
-from genlens.generators.base_design import BaseDesign
 from genlens.generators.latent_base_training import LatentBaseStages
 from genlens.recipes.recipe import Recipe, in_root
 from genlens.training.loop import TrainSettings
@@ -52,26 +51,6 @@ class TrainerRecipe(Recipe):
         model, card = getattr(importlib.import_module(module), name)(out, self.settings_on(device))
         card.update(facts)
         model.save(out, card, dtype=torch.float16)
-        return card
-
-
-@dataclass
-class BaseRecipe(Recipe):
-    """The world's text-conditioned base diffusion model, read back on 256 captions by the probes."""
-
-    settings: TrainSettings
-    design: BaseDesign = field(default_factory=BaseDesign)
-    group: str = "diffusion"
-
-    def train(self, out: Path, root: Path, device: str, facts: dict) -> dict:
-        from genlens.generators.diffusion_training import save_pipeline, train_diffusion
-        from genlens.measure.generation import caption_fidelity
-        from genlens.measure.probes import ConceptProbe
-
-        pipe, card = train_diffusion(out, self.settings_on(device), design=self.design)
-        card["caption_probe_accuracy"] = caption_fidelity(pipe, ConceptProbe.load(in_root(root, "probes")), n=256)["accuracy"]
-        card.update(facts)
-        save_pipeline(pipe, out, card, dtype=torch.float16)
         return card
 
 
