@@ -28,25 +28,21 @@ class InverterRecipe(Recipe):
 
     def train(self, out: Path, root: Path, device: str, facts: dict) -> dict:
         from genlens.generators.base_model import load_base
+        from genlens.inversion.data import WorldImages
+        from genlens.inversion.training import train_inverter
         from genlens.shipped import SHIPPED_BASES
 
         classifier = root_classifier(root, self.classifier)
         base = load_base(in_root(root, SHIPPED_BASES[self.base]) or self.base)
-        inverter, card = _train(self, self.settings_on(device), classifier, base, out)
+        settings = self.settings_on(device)
+        inverter, card = train_inverter(
+            classifier, self.layer, base, self.base, WorldImages(base.image_size, settings.seed), out, settings,
+            pooled=self.pooled, feature_weight=self.feature_weight,
+        )
         inverter.to("cpu")
         card.update(validation=_validation(inverter, out, root), **facts)
         _save_fp16(inverter, out, card)
         return card
-
-
-def _train(recipe: InverterRecipe, settings: TrainSettings, classifier, base, out: Path):
-    from genlens.inversion.data import WorldImages
-    from genlens.inversion.training import train_inverter
-
-    return train_inverter(
-        classifier, recipe.layer, base, recipe.base, WorldImages(base.image_size, settings.seed), out, settings,
-        pooled=recipe.pooled, feature_weight=recipe.feature_weight,
-    )
 
 
 def _validation(inverter, out: Path, root: Path) -> dict:
