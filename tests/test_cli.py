@@ -19,7 +19,9 @@ def _one_line_error(result):
 def test_eval_classifier_json(cli_fast):
     r = cli_fast("eval", "classifier", "world-cnn", "--task", "shape", "--n", "200", "--json", check=True)
     out = json.loads(r.stdout)
-    assert set(out) == {"model", "task", "n", "accuracy"} and out["n"] == 200 and out["accuracy"] > 0.9
+    assert set(out) == {"model", "task", "n", "blur", "noise", "accuracy"} and out["n"] == 200 and out["accuracy"] > 0.9
+    noised = json.loads(cli_fast("eval", "classifier", "world-cnn", "--n", "200", "--noise", "0.1", "--json", check=True).stdout)
+    assert noised["noise"] == 0.1 and noised["accuracy"] < out["accuracy"] - 0.1  # world-cnn saw clean renders only
 
 
 def test_eval_probes_json(cli_fast):

@@ -96,10 +96,11 @@ def test_train_classifier_on_a_users_image_folder_holds_out_a_tenth_per_class(cl
             (tmp_path / "data" / shape).mkdir(parents=True, exist_ok=True)
             Image.fromarray(pixels).save(tmp_path / "data" / shape / f"{i}.png")
     code, out, err = cli_here("train", "classifier", "--data", str(tmp_path / "data"), "--steps", "2", "--batch-size", "4",
-                              "--out", str(tmp_path / "c"), "--json")
+                              "--augment", "--out", str(tmp_path / "c"), "--json")
     assert code == 0, err
     card = json.loads(out)
     assert card["data"] == str(tmp_path / "data") and card["test_n"] == 2  # one held out of each class
+    assert card["augmentation"]["max_blur"] > 0  # trained through blur and noise
     assert load_classifier(str(tmp_path / "c")).class_names == ["circle", "square"]
     (tmp_path / "one" / "only").mkdir(parents=True)
     Image.fromarray(to_uint8(sample.images)[0]).save(tmp_path / "one" / "only" / "a.png")

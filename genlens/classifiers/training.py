@@ -18,10 +18,16 @@ from genlens.world.seeds import EVAL_SEED, step_seed
 
 
 @torch.no_grad()
-def accuracy(classifier: Classifier, task: Task, n: int, seed: int = EVAL_SEED, split: str = "test") -> float:
-    """Share of n fresh renders of task's split that classifier labels correctly."""
+def accuracy(
+    classifier: Classifier, task: Task, n: int, seed: int = EVAL_SEED, split: str = "test", blur: float = 0.0, noise: float = 0.0
+) -> float:
+    """Share of n fresh renders of task's split that classifier labels correctly, the renders blurred by
+    sigma `blur` pixels and given pixel noise of sd `noise` first (neither by default)."""
+    from genlens.measure.perturbations import perturb
+
     sample = task.sample(n, seed=seed, split=split, size=classifier.input_size)
-    predictions = classifier.eval().predict(sample.images)
+    images = perturb(sample.images, blur, noise, torch.Generator().manual_seed(seed))
+    predictions = classifier.eval().predict(images)
     return float((predictions == sample.labels).float().mean())
 
 
@@ -64,15 +70,16 @@ def train_classifier(
     def batch(step: int, process: int, device: torch.device):
         if folder is not None:
             images, labels = folder.batch(settings.batch_size, step, process)
-            return images.to(device), labels.to(device), torch.zeros(len(images), 0, device=device)
-        sample = task.sample(
-            settings.batch_size, seed=step_seed(settings.seed, step, process), split="train", size=size
-        )
-        targets = planted_targets(sample.scenes) if planted else torch.zeros(len(sample), 0)
-        images = sample.images
+            targets = torch.zeros(len(images), 0)
+        else:
+            sample = task.sample(
+                settings.batch_size, seed=step_seed(settings.seed, step, process), split="train", size=size
+            )
+            images, labels = sample.images, sample.labels
+            targets = planted_targets(sample.scenes) if planted else torch.zeros(len(sample), 0)
         if augmentation is not None:
             images = augmentation(images, torch.Generator().manual_seed(step_seed(settings.seed, step, process)))
-        return images.to(device), sample.labels.to(device), targets.to(device)
+        return images.to(device), labels.to(device), targets.to(device)
 
     def loss(model, batch_data):
         images, labels, targets = batch_data
@@ -95,6 +102,7 @@ def train_classifier(
                            test_accuracy=round(float((classifier.predict(images) == labels).float().mean()), 4) if len(labels) else None)
     else:
         card = result.card("classifier", arch=arch, task=task_name, test_accuracy=round(accuracy(classifier, task, eval_n), 4), test_n=eval_n)
+    card["augmentation"] = run["augmentation"]
     if planted:
         card["planted"] = planted_fit(classifier, task, eval_n)
     if task_name == "shortcut" and folder is None:

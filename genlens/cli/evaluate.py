@@ -10,7 +10,7 @@ from genlens.classifiers.loader import load_classifier
 from genlens.classifiers.training import accuracy
 from genlens.world.seeds import EVAL_SEED
 from genlens.cli import options
-from genlens.cli.options import MAX_COUNT, MAX_SCALE, MAX_SEED
+from genlens.cli.options import MAX_COUNT, MAX_SEED
 from genlens.cli.app import app, emit
 from genlens.device import resolve_device
 from genlens.errors import GenlensError
@@ -26,15 +26,19 @@ def eval_classifier(
     task: str = typer.Option("shape", "--task", help=f"One of: {', '.join(TASKS)}."),
     n: int = typer.Option(1000, "--n", help="Number of test images.", min=0, max=MAX_COUNT),
     seed: int = typer.Option(EVAL_SEED, "--seed", help="Render seed of the test images.", min=0, max=MAX_SEED),
+    blur: float = options.Blur,
+    noise: float = options.Noise,
     random_init: bool = options.RandomInit,
     device: str = options.Device,
     as_json: bool = options.Json,
 ):
-    """Accuracy of a classifier on N fresh test renders of TASK."""
+    """Accuracy of a classifier on N fresh test renders of TASK, blurred and noised if asked."""
+    if n < 1:
+        raise GenlensError(f"--n must be at least 1, got {n}")
     classifier = load_classifier(spec, random_init=random_init, device=resolve_device(device))
-    acc = accuracy(classifier, get_task(task), n, seed=seed)
+    acc = accuracy(classifier, get_task(task), n, seed=seed, blur=blur, noise=noise)
     emit(
-        {"model": spec, "task": task, "n": n, "accuracy": round(acc, 4)},
+        {"model": spec, "task": task, "n": n, "blur": blur, "noise": noise, "accuracy": round(acc, 4)},
         as_json,
         lambda o: print(f"{spec} on {task}: accuracy {o['accuracy']:.4f} (n={n})"),
     )
@@ -45,8 +49,8 @@ def eval_probes(
     n: int = typer.Option(1000, "--n", help="Number of test images.", min=0, max=MAX_COUNT),
     seed: int = typer.Option(EVAL_SEED, "--seed", help="Render seed of the test images.", min=0, max=MAX_SEED),
     probes: Path = typer.Option(None, "--probes", help="A probes folder; the shipped probes by default."),
-    blur: float = typer.Option(0.0, "--blur", help="Gaussian blur of the renders first, sigma in pixels.", min=0.0, max=MAX_SCALE),
-    noise: float = typer.Option(0.0, "--noise", help="Gaussian pixel noise of the renders first, sd (images in [0, 1]).", min=0.0, max=MAX_SCALE),
+    blur: float = options.Blur,
+    noise: float = options.Noise,
     device: str = options.Device,
     as_json: bool = options.Json,
 ):

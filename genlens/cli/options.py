@@ -20,6 +20,8 @@ CaptionGuidance = typer.Option(
     None, "--guidance", min=0.0, max=MAX_SCALE, help="Classifier-free guidance scale (default: the base's own; 1: off).",
 )
 Reader = typer.Option("world-vit", "--reader", help="Independent reader beside the probes (a classifier naming one concept's values), or none.")
+Blur = typer.Option(0.0, "--blur", help="Gaussian blur of the renders first, sigma in pixels.", min=0.0, max=MAX_SCALE)
+Noise = typer.Option(0.0, "--noise", help="Gaussian pixel noise of the renders first, sd (images in [0, 1]).", min=0.0, max=MAX_SCALE)
 Json = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else there.", metavar="")
 Overwrite = typer.Option(False, "--overwrite", help="Replace an existing output folder.", metavar="")
 RandomInit = typer.Option(False, "--random-init", help="Build torchvision/timm models without pretrained weights.", metavar="")

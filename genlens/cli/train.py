@@ -45,6 +45,9 @@ def train_classifier_command(
     lr: float = typer.Option(2e-3, "--lr", min=0.0, max=MAX_SCALE),
     checkpoint_every: int = typer.Option(250, "--checkpoint-every", min=0, max=MAX_COUNT),
     eval_n: int = typer.Option(2000, "--eval-n", help="Test renders for the card's accuracy.", min=0, max=MAX_COUNT),
+    augment: bool = typer.Option(
+        False, "--augment", help="Blur and noise the training images at random, as the shipped world-vit was trained.", metavar=""
+    ),
     seed: int = options.Seed,
     device: str = options.Device,
     overwrite: bool = options.Overwrite,
@@ -53,12 +56,13 @@ def train_classifier_command(
     """Train a classifier from scratch on fresh renders of TASK, or on your images (--data)."""
     from genlens.classifiers.architectures import build_net
     from genlens.classifiers.training import train_classifier
+    from genlens.measure.perturbations import Augmentation
 
     build_net(arch, 2, size)  # an unknown architecture fails before any folder is claimed
     claim_training_folder(out, overwrite)
     _, card = train_classifier(
         None if data is not None else task, arch, out, _settings(steps, batch_size, lr, seed, device, checkpoint_every),
-        size=size, eval_n=eval_n, data=data,
+        size=size, eval_n=eval_n, data=data, augmentation=Augmentation() if augment else None,
     )
     emit(
         card,
