@@ -7,6 +7,7 @@ from pathlib import Path
 
 from genlens.recipes.inverters import DecoderRecipe, InverterRecipe
 from genlens.recipes.models import ClassifierRecipe, GANRecipe, LatentBaseRecipe, TrainerRecipe
+from genlens.measure.perturbations import Augmentation
 from genlens.recipes.recipe import Recipe
 from genlens.training.loop import TrainSettings
 
@@ -38,6 +39,7 @@ RECIPES: dict[str, Recipe] = {
         "world-vit",
         TrainSettings(steps=5000, batch_size=128, lr=1e-3, warmup=200, seed=2),
         arch_kwargs={"depth": 4, "conv_stem": True},
+        augmentation=Augmentation(),
     ),
     # The background pattern is learnt within 200 steps, the shape only slowly from the 5% of images
     # where the two disagree. At step 900 the model follows the pattern on most of those: DEPICT with

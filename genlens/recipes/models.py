@@ -9,26 +9,30 @@ from pathlib import Path
 import torch
 
 from genlens.generators.latent_base_training import LatentBaseStages
+from genlens.measure.perturbations import Augmentation
 from genlens.recipes.recipe import Recipe, in_root
 from genlens.training.loop import TrainSettings
 
 
 @dataclass
 class ClassifierRecipe(Recipe):
-    """A world classifier: its task, architecture and settings (planted: units tied to concepts)."""
+    """A world classifier: its task, architecture and settings (planted: units tied to concepts;
+    augmentation: trained through blur and noise)."""
 
     task: str
     arch: str
     settings: TrainSettings
     arch_kwargs: dict = field(default_factory=dict)
     planted: bool = False
+    augmentation: Augmentation | None = None
     group: str = "classifiers"
 
     def train(self, out: Path, root: Path, device: str, facts: dict) -> dict:
         from genlens.classifiers.training import train_classifier
 
         model, card = train_classifier(
-            self.task, self.arch, out, self.settings_on(device), arch_kwargs=self.arch_kwargs, planted=self.planted
+            self.task, self.arch, out, self.settings_on(device), arch_kwargs=self.arch_kwargs, planted=self.planted,
+            augmentation=self.augmentation,
         )
         card.update(facts)
         model.save(out, card, dtype=torch.float16)
