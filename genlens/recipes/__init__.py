@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from genlens.measure.perturbations import Augmentation
 from genlens.recipes.inverters import DecoderRecipe, InverterRecipe
 from genlens.recipes.models import ClassifierRecipe, GANRecipe, LatentBaseRecipe, TrainerRecipe
-from genlens.measure.perturbations import Augmentation
 from genlens.recipes.recipe import Recipe
 from genlens.training.loop import TrainSettings
 
