@@ -40,11 +40,23 @@ def choose_threads(requested: int | None = None) -> int | None:
     return max(1, min(cores, int(cores - busy + 0.5)))
 
 
+def requested_threads() -> int | None:
+    """The CPU threads the user asked for (--threads, GENLENS_THREADS or OMP_NUM_THREADS), else None."""
+    for name in ("GENLENS_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) >= 1:
+            return int(value)
+    return None
+
+
 def set_threads(requested: int | None = None) -> int:
-    """Set torch's intra-op threads by choose_threads; returns the count in force."""
+    """Set torch's intra-op threads by choose_threads; returns the count in force. A requested
+    count is kept in GENLENS_THREADS for the worker processes a command starts (genlens.workers)."""
     import torch
 
     n = choose_threads(requested)
+    if requested is not None:
+        os.environ["GENLENS_THREADS"] = str(requested)
     if n is not None and n != torch.get_num_threads():
         torch.set_num_threads(n)
     return torch.get_num_threads()

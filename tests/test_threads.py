@@ -24,3 +24,24 @@ def test_threads_follow_the_request_the_environment_then_the_idle_cores(monkeypa
         threads.choose_threads()
     with pytest.raises(GenlensError):
         threads.choose_threads(0)
+
+
+def test_independent_jobs_run_in_one_thread_processes_as_many_as_the_threads_asked_for(monkeypatch):
+    import os
+
+    import torch
+
+    from genlens import workers
+
+    monkeypatch.delenv("GENLENS_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(workers, "available_cores", lambda: 4)
+    assert workers.worker_count(9) == 4 and workers.worker_count(2) == 2 and workers.worker_count(9, "cuda") == 1
+    monkeypatch.setenv("GENLENS_THREADS", "3")
+    assert workers.worker_count(9) == 3
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: None)  # this process's threads stay
+    threads.set_threads(1)  # --threads 1 reaches the workers' count through the environment
+    assert workers.worker_count(9) == 1
+    done = workers.run_jobs([(os.getpid, ()), (torch.get_num_threads, ()), (divmod, (7, 2))], 2)
+    assert done[0] != os.getpid() and done[1:] == [1, (3, 1)]
+    assert workers.run_jobs([(divmod, (7, 2))], 1) == [(3, 1)]
