@@ -34,39 +34,42 @@ def installed() -> dict[str, str | None]:
     return out
 
 
-def _inversion_section(report: HtmlReport, out: Path, seed: int, device, n: int = 6, samples: int = 3) -> list[dict]:
-    """Invert n held-out world images at every shipped inverter; grids and summaries into the report."""
+def _invert_shipped(entry: dict, folder: Path, seed: int, device: str, n: int, samples: int) -> tuple[dict, dict]:
+    """Invert n held-out world images with one shipped inverter into folder; its summary and its
+    base's caption read-back."""
     from genlens.inversion.inverter import FeatureInverter
     from genlens.inversion.protocol import SamplingConfig
-    from genlens.inversion.registry import shipped_inverters
     from genlens.inversion.run import invert_and_measure
     from genlens.measure.observer import load_observer
     from genlens.measure.probes import ConceptProbe
 
+    sample = get_task("shape").sample(n, seed=seed, split="test")
+    inverter = FeatureInverter.load(entry["path"], device=device)
+    summary = invert_and_measure(
+        inverter,
+        sample.images,
+        folder,
+        sample.records,
+        samples=samples,
+        sampling=SamplingConfig(seed=seed),
+        probes=ConceptProbe.load(),
+        observer=load_observer("auto", entry["classifier"], device),
+    )
+    return summary, _base_read_back(inverter)
+
+
+def _inversion_section(report: HtmlReport, out: Path, shipped: list[dict], results: list, samples: int = 3) -> list[dict]:
+    """Every shipped inverter's grids and figures (results of _invert_shipped) into the report."""
     report.heading("Feature inversion")
-    shipped = shipped_inverters()
     if not shipped:
         report.paragraph("No inverter is shipped in this installation; train one with `genlens train inverter`.")
         return []
-    probes, summaries = ConceptProbe.load(), []
-    sample = get_task("shape").sample(n, seed=seed, split="test")
-    for entry in shipped:
-        inverter = FeatureInverter.load(entry["path"], device=device)
-        name = f"{entry['classifier']}-{entry['layer']}{'-pooled' if entry['pooled'] else ''}"
-        summary = invert_and_measure(
-            inverter,
-            sample.images,
-            out / name,
-            sample.records,
-            samples=samples,
-            sampling=SamplingConfig(seed=seed),
-            probes=probes,
-            observer=load_observer("auto", entry["classifier"], device),
-        )
+    summaries = []
+    for entry, (summary, base_read_back) in zip(shipped, results):
         summaries.append(summary)
         report.heading(f"{entry['classifier']} {entry['layer']}{' (pooled)' if entry['pooled'] else ''}", 3)
         report.image(
-            mark_columns(_rows_image(out / name, n), samples + 1),
+            mark_columns(_rows_image(out / _inversion_name(entry)), samples + 1),
             "each row: the source (first column, marked), then samples whose features match it",
         )
         report.table(
@@ -85,15 +88,36 @@ def _inversion_section(report: HtmlReport, out: Path, seed: int, device, n: int 
         report.paragraph(classifier_figures_caveat(summary))
         if summary["concept_retention"]:
             report.table(["concept retained", "share"], [[c, v] for c, v in summary["concept_retention"].items()])
-            report.paragraph(retention_sentence(summary["concept_retention"], _base_read_back(inverter)))
+            report.paragraph(retention_sentence(summary["concept_retention"], base_read_back))
     return summaries
 
 
-def _rows_image(folder: Path, n: int):
+def _inversion_name(entry: dict) -> str:
+    return f"{entry['classifier']}-{entry['layer']}{'-pooled' if entry['pooled'] else ''}"
+
+
+def _classifier_row(spec: str, n: int, seed: int, device: str) -> dict:
+    """A shipped classifier's accuracy on shape and shortcut over n test images, and its layer count."""
+    classifier = load_classifier(spec, device=device)
+    row = {"model": spec, "n": n}
+    for task in ("shape", "shortcut"):
+        row[f"accuracy_{task}"] = round(accuracy(classifier, get_task(task), n, seed=seed), 4)
+    row["layers"] = len(list_layers(classifier))
+    return row
+
+
+def _probe_figures(n: int, seed: int) -> dict:
+    from genlens.measure.probe_training import probe_accuracy
+    from genlens.measure.probes import ConceptProbe
+
+    return probe_accuracy(ConceptProbe.load(), n, seed=seed)
+
+
+def _rows_image(folder: Path):
     """The per-image grids of an inversion stacked into one picture."""
     from PIL import Image
 
-    rows = [Image.open(folder / "grids" / f"{i:05d}.png") for i in range(n)]
+    rows = [Image.open(path) for path in sorted((folder / "grids").glob("*.png"))]
     canvas = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), "white")
     y = 0
     for r in rows:
@@ -119,12 +143,20 @@ def demo_command(
     as_json: bool = options.Json,
 ):
     """Render world samples, run the shipped classifiers and probes on them, write DIR/report.html.
-    An earlier demo's folder is replaced; any other non-empty folder only with --overwrite."""
-    from genlens.measure.probe_training import probe_accuracy
-    from genlens.measure.probes import ConceptProbe
+    An earlier demo's folder is replaced; any other non-empty folder only with --overwrite. The
+    classifiers, the probes and each inverter run side by side, in one-thread processes (--threads)."""
+    from genlens.inversion.registry import shipped_inverters
+    from genlens.workers import run_jobs, worker_count
 
     claim_folder(out, "demo", overwrite)
-    dev = resolve_device(device)
+    dev = str(resolve_device(device))
+    out = Path(out)
+    shipped = shipped_inverters()
+    jobs = [(_invert_shipped, (entry, out / _inversion_name(entry), seed, dev, 6, 3)) for entry in shipped]
+    jobs += [(_classifier_row, (spec, n, seed, dev)) for spec in BUILTINS] + [(_probe_figures, (n, seed))]
+    done = run_jobs(jobs, worker_count(len(jobs), dev))
+    inverted, results, probes = done[: len(shipped)], done[len(shipped) : -1], done[-1]
+
     report = HtmlReport(TITLE)
     versions = installed()
     report.heading("Installed")
@@ -135,28 +167,20 @@ def demo_command(
         sample = get_task(task).sample(8, seed=seed, split="test")
         report.image(image_grid(sample.images, 8), f"{task}: " + " | ".join(sample.captions[:2]))
 
-    results = []
     report.heading("Shipped classifiers")
-    rows = []
-    for spec in BUILTINS:
-        classifier = load_classifier(spec, device=dev)
-        row = {"model": spec, "n": n}
-        for task in ("shape", "shortcut"):
-            row[f"accuracy_{task}"] = round(accuracy(classifier, get_task(task), n, seed=seed), 4)
-        row["layers"] = len(list_layers(classifier))
-        results.append(row)
-        rows.append([spec, row["accuracy_shape"], row["accuracy_shortcut"], row["layers"]])
-    report.table(["model", "accuracy on shape", "accuracy on shortcut", "layers"], rows)
+    report.table(
+        ["model", "accuracy on shape", "accuracy on shortcut", "layers"],
+        [[r["model"], r["accuracy_shape"], r["accuracy_shortcut"], r["layers"]] for r in results],
+    )
     report.paragraph(
         "A model that relies on the background pattern scores well on shortcut, where pattern and "
         "shape agree 95% of the time, and drops on shape, where they are independent."
     )
 
-    probes = probe_accuracy(ConceptProbe.load(), n, seed=seed)
     report.heading("Concept probes")
     report.table(["concept", "accuracy"], [[c, v] for c, v in probes.items()])
-    inversions = _inversion_section(report, Path(out), seed, dev)
-    path = report.write(Path(out) / "report.html")
+    inversions = _inversion_section(report, out, shipped, inverted)
+    path = report.write(out / "report.html")
     emit(
         {"report": str(path), "installed": versions, "classifiers": results, "probes": probes, "results": inversions},
         as_json,
