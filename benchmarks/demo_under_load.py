@@ -3,7 +3,7 @@
     python benchmarks/demo_under_load.py [--busy 2] [--n 100]
 
 runs the demo once on an idle machine, then again while --busy processes spin on the CPU, and prints
-one JSON line with both times and their ratio (genlens picks its threads from the idle cores).
+one JSON line with both times and their ratio (the demo runs its jobs in one-thread processes, one per core).
 """
 
 from __future__ import annotations

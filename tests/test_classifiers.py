@@ -125,10 +125,12 @@ def test_shipped_shape_classifiers_reach_097(spec):
     assert accuracy(load_classifier(spec), get_task("shape"), 1000) >= 0.97
 
 
-def test_the_shipped_reader_reads_the_shape_through_blur_and_noise_as_generated_images_need():
-    reader = load_classifier("world-vit")
+@pytest.mark.parametrize("spec", ["world-vit", "world-cnn"])
+def test_the_shipped_readers_read_the_shape_through_blur_and_noise_as_generated_images_need(spec):
+    reader = load_classifier(spec)  # world-vit reads world-cnn's inversions, world-cnn world-vit's
     for blur, noise in ((1.0, 0.0), (0.0, 0.05)):
-        # A reader trained on clean renders only: 0.55 through the blur, 0.27 through the noise.
+        # Trained on clean renders only: world-vit 0.55 through the blur, 0.27 through the noise;
+        # world-cnn 0.53 and 0.61.
         assert accuracy(reader, get_task("shape"), 500, blur=blur, noise=noise) >= 0.93
 
 

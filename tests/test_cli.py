@@ -20,8 +20,9 @@ def test_eval_classifier_json(cli_fast):
     r = cli_fast("eval", "classifier", "world-cnn", "--task", "shape", "--n", "200", "--json", check=True)
     out = json.loads(r.stdout)
     assert set(out) == {"model", "task", "n", "blur", "noise", "accuracy"} and out["n"] == 200 and out["accuracy"] > 0.9
-    noised = json.loads(cli_fast("eval", "classifier", "world-cnn", "--n", "200", "--noise", "0.1", "--json", check=True).stdout)
-    assert noised["noise"] == 0.1 and noised["accuracy"] < out["accuracy"] - 0.1  # world-cnn saw clean renders only
+    noised = json.loads(cli_fast("eval", "classifier", "world-cnn", "--n", "200", "--noise", "0.3", "--json", check=True).stdout)
+    # world-cnn was trained through noise sd <= 0.08 (measured at 0.3: 0.24 of 1,000)
+    assert noised["noise"] == 0.3 and noised["accuracy"] < out["accuracy"] - 0.1
 
 
 def test_eval_probes_json(cli_fast):
