@@ -21,6 +21,7 @@ from genlens.report.html import HtmlReport, image_grid
 from genlens.world import get_task
 
 TITLE = "genlens demo"
+INVERTED, SAMPLES = 6, 3  # held-out images per inverter, samples per image
 PACKAGES = ("torch", "torchvision", "timm", "accelerate", "diffusers", "transformers", "safetensors")
 
 
@@ -58,7 +59,7 @@ def _invert_shipped(entry: dict, folder: Path, seed: int, device: str, n: int, s
     return summary, _base_read_back(inverter)
 
 
-def _inversion_section(report: HtmlReport, out: Path, shipped: list[dict], results: list, samples: int = 3) -> list[dict]:
+def _inversion_section(report: HtmlReport, out: Path, shipped: list[dict], results: list) -> list[dict]:
     """Every shipped inverter's grids and figures (results of _invert_shipped) into the report."""
     report.heading("Feature inversion")
     if not shipped:
@@ -69,7 +70,7 @@ def _inversion_section(report: HtmlReport, out: Path, shipped: list[dict], resul
         summaries.append(summary)
         report.heading(f"{entry['classifier']} {entry['layer']}{' (pooled)' if entry['pooled'] else ''}", 3)
         report.image(
-            mark_columns(_rows_image(out / _inversion_name(entry)), samples + 1),
+            mark_columns(_rows_image(out / _inversion_name(entry)), SAMPLES + 1),
             "each row: the source (first column, marked), then samples whose features match it",
         )
         report.table(
@@ -93,6 +94,7 @@ def _inversion_section(report: HtmlReport, out: Path, shipped: list[dict], resul
 
 
 def _inversion_name(entry: dict) -> str:
+    """The demo folder of one shipped inverter's inversions."""
     return f"{entry['classifier']}-{entry['layer']}{'-pooled' if entry['pooled'] else ''}"
 
 
@@ -150,9 +152,8 @@ def demo_command(
 
     claim_folder(out, "demo", overwrite)
     dev = str(resolve_device(device))
-    out = Path(out)
     shipped = shipped_inverters()
-    jobs = [(_invert_shipped, (entry, out / _inversion_name(entry), seed, dev, 6, 3)) for entry in shipped]
+    jobs = [(_invert_shipped, (entry, out / _inversion_name(entry), seed, dev, INVERTED, SAMPLES)) for entry in shipped]
     jobs += [(_classifier_row, (spec, n, seed, dev)) for spec in BUILTINS] + [(_probe_figures, (n, seed))]
     done = run_jobs(jobs, worker_count(len(jobs), dev))
     inverted, results, probes = done[: len(shipped)], done[len(shipped) : -1], done[-1]
