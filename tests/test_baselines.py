@@ -164,3 +164,11 @@ def test_observer_agreement_and_its_choice():
     assert observer_agreement(observer, sample.images, sample.images).mean() == 1.0
     shuffled = observer_agreement(observer, sample.images, sample.images.roll(1, 0)).mean()
     assert shuffled < 0.6
+
+
+def test_eval_inversion_compares_by_default_what_is_shipped_for_the_layer():
+    from genlens.inversion.methods import shipped_methods
+
+    assert shipped_methods("world-cnn", "layer3") == ["featinv", "featinv-pooled", "optimization", "decoder"]
+    assert shipped_methods("world-cnn", "layer2") == ["featinv", "optimization", "decoder"]  # no pooled layer2
+    assert shipped_methods("world-cnn", "layer1") == ["optimization"]

@@ -21,7 +21,9 @@ def eval_inversion(
     weights: Path = options.Weights,
     layer: str = typer.Option(..., "--layer", help="Layer name (see `genlens layers SPEC`)."),
     methods: str = typer.Option(
-        "featinv,featinv-pooled,optimization,decoder", "--methods", help="Comma-separated inversion methods."
+        "auto",
+        "--methods",
+        help="Comma-separated inversion methods, or auto: every method shipped for this classifier and layer.",
     ),
     n: int = typer.Option(256, "--n", help="Held-out world images (ignored with --images).", min=0, max=MAX_COUNT),
     images: list[Path] = typer.Option(None, "--images", help="Image files or folders instead of world renders."),
@@ -45,12 +47,14 @@ def eval_inversion(
     from genlens.generators.samplers import check_sampling
     from genlens.images import load_images
     from genlens.inversion.comparison import compare, reading
-    from genlens.inversion.methods import load_method
+    from genlens.inversion.methods import load_method, shipped_methods
     from genlens.inversion.protocol import SamplingConfig
     from genlens.measure.observer import load_observer
     from genlens.measure.probes import ConceptProbe
 
     names = [m.strip() for m in methods.split(",") if m.strip()]
+    if names == ["auto"]:
+        names = shipped_methods(classifier, layer)
     if not names or n < 2 or samples < 1:
         raise GenlensError("--methods must name at least one method; --n at least 2; --samples at least 1")
     check_sampling(steps, sampler, 1.0)

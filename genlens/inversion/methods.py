@@ -25,6 +25,22 @@ def find_decoder(classifier: str, layer: str) -> Path:
     raise GenlensError(f"no shipped decoder for {classifier} layer {layer}; train one with `genlens train decoder`")
 
 
+def shipped_methods(classifier: str, layer: str) -> list[str]:
+    """The methods `eval inversion` compares by default for (classifier, layer): FeatInv, pooled FeatInv and
+    the decoder where one is shipped, and the optimisation, which needs nothing trained."""
+    from genlens.inversion.registry import shipped_inverters
+
+    have = {(e["classifier"], e["layer"], e["pooled"]) for e in shipped_inverters()}
+    names = [m for m, pooled in (("featinv", False), ("featinv-pooled", True)) if (classifier, layer, pooled) in have]
+    names.append("optimization")
+    try:
+        find_decoder(classifier, layer)
+        names.append("decoder")
+    except GenlensError:
+        pass
+    return names
+
+
 def load_method(name: str, classifier, layer: str, device="cpu"):
     """The method `name` for the loaded classifier's `layer` (shipped inverters and decoders)."""
     from genlens.inversion.decoder import DecoderInverter
