@@ -34,6 +34,7 @@ def test_a_shape_classifier_depends_on_shape_only():
     assert reader["real"] > 0.95 and reader["generated"] > 0.95  # the renderer draws each row's shape
     change = result["checks"]["independent_permutation"]["change"]
     assert change["shape"]["shape"] > 0.5 and change["shape"]["color"] < 0.05
+    assert result["generated_images"] >= 150 and result["seconds"] > 0  # what the run cost, in the JSON
 
 
 def test_a_shortcut_classifier_depends_on_the_background_pattern_first():

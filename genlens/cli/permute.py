@@ -109,3 +109,4 @@ def _print_ranking(result: dict) -> None:
     for row in result["importance"]:
         print(f"  {row['concept']:20} drop {row['drop']:+.4f}  95% [{row['ci95'][0]:+.4f}, {row['ci95'][1]:+.4f}]")
     print(f"checks passed: {result['checks'].get('passed')}")
+    print(f"{result['generated_images']} images generated in {result['seconds']} s")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import torch
 
@@ -31,6 +33,7 @@ def depict(
     effective-generation check compare generated with real; probes enable the concept checks, and the
     independent reader (measure.reader) reads its concept beside them.
     """
+    t0 = time.perf_counter()
     metric = resolve_metric(metric, len(classifier.class_names))
     cache = GenerationCache(generator, pool)
     runs = run_permutations(classifier, table, cache, repeats, seed)
@@ -54,6 +57,7 @@ def depict(
         "importance": importance,
         "checks": checks,
         "generated_images": cache.generated,
+        "seconds": round(time.perf_counter() - t0, 1),
     }
     return result, runs
 
