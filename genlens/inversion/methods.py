@@ -16,13 +16,21 @@ def decoders_root() -> Path:
     return weights_root() / "decoders"
 
 
-def find_decoder(classifier: str, layer: str) -> Path:
-    """The folder of the shipped decoder for (classifier, layer), or a clear error."""
+def shipped_decoder(classifier: str, layer: str) -> Path | None:
+    """The folder of the shipped decoder for (classifier, layer), or None."""
     for config in sorted(decoders_root().glob("*/config.json")):
         c = json.loads(config.read_text())
         if (c["classifier"], c["layer"]) == (classifier, layer):
             return config.parent
-    raise GenlensError(f"no shipped decoder for {classifier} layer {layer}; train one with `genlens train decoder`")
+    return None
+
+
+def find_decoder(classifier: str, layer: str) -> Path:
+    """The folder of the shipped decoder for (classifier, layer), or a clear error."""
+    folder = shipped_decoder(classifier, layer)
+    if folder is None:
+        raise GenlensError(f"no shipped decoder for {classifier} layer {layer}; train one with `genlens train decoder`")
+    return folder
 
 
 def shipped_methods(classifier: str, layer: str) -> list[str]:
@@ -33,11 +41,8 @@ def shipped_methods(classifier: str, layer: str) -> list[str]:
     have = {(e["classifier"], e["layer"], e["pooled"]) for e in shipped_inverters()}
     names = [m for m, pooled in (("featinv", False), ("featinv-pooled", True)) if (classifier, layer, pooled) in have]
     names.append("optimization")
-    try:
-        find_decoder(classifier, layer)
+    if shipped_decoder(classifier, layer) is not None:
         names.append("decoder")
-    except GenlensError:
-        pass
     return names
 
 
