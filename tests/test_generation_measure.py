@@ -63,3 +63,14 @@ def test_the_reader_names_its_concept_and_reads_renders_as_drawn(monkeypatch):
     monkeypatch.setattr(loader, "load_classifier", lambda spec, device="cpu": Pets())
     with pytest.raises(GenlensError, match="one concept"):
         load_reader("pets")
+
+
+def test_the_concept_predictor_reads_presence_through_blur_and_noise():
+    from genlens.classifiers.loader import load_folder
+    from genlens.measure.perturbations import ROBUSTNESS_CHECKS
+    from genlens.permutation.depict6 import presence_accuracy
+    from genlens.shipped import weights_root
+
+    predictor = load_folder(weights_root() / "depict6-concepts").eval()
+    for name, (blur, noise) in ROBUSTNESS_CHECKS.items():
+        assert min(presence_accuracy(predictor, 256, blur, noise).values()) >= 0.95, name

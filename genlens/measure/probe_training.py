@@ -10,15 +10,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from genlens.world.seeds import EVAL_SEED, step_seed
-from genlens.measure.perturbations import Augmentation, perturb
+from genlens.measure.perturbations import ROBUSTNESS_CHECKS, Augmentation, perturb
 from genlens.measure.probes import ConceptProbe, ProbeConfig, concept_targets
 from genlens.training.loop import FitResult, TrainSettings, fit
 from genlens.world import get_task
 
 #: The perturbations a concept reader's card reports accuracy under: (blur sigma, noise sd).
-ROBUSTNESS_CHECKS = {"clean": (0.0, 0.0), "blur_1.0": (1.0, 0.0), "noise_0.05": (0.0, 0.05)}
-
-
 @torch.no_grad()
 def probe_accuracy(
     reader: nn.Module, n: int, seed: int = EVAL_SEED, blur: float = 0.0, noise: float = 0.0, size: int = 32

@@ -4,7 +4,7 @@ importances, permutation in caption space, and the oracle that permutes at the b
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from genlens.classifiers.architectures import world_cnn
 from genlens.classifiers.classifier import Classifier, ClassifierConfig
+from genlens.measure.perturbations import ROBUSTNESS_CHECKS, Augmentation, perturb
 from genlens.world.seeds import EVAL_SEED, step_seed
 from genlens.permutation.generation import GenerationCache
 from genlens.permutation.importance import Permutations, predict, run_permutations
@@ -25,29 +26,45 @@ from genlens.world.scenes import SceneBatch
 from genlens.world.tasks import Depict6Task
 
 
-def train_concept_predictor(out: Path, settings: TrainSettings) -> tuple[Classifier, dict]:
-    """The shared concept predictor of the bottleneck tasks: six presence logits from a depict6 image."""
+def train_concept_predictor(
+    out: Path, settings: TrainSettings, augmentation: Augmentation | None = None
+) -> tuple[Classifier, dict]:
+    """The shared concept predictor of the bottleneck tasks: six presence logits from a depict6 image,
+    trained through blur and noise (`augmentation`, Augmentation() by default) as the probes are, so
+    that it reads generated images as it reads renders."""
     task = get_task("depict6")
+    augmentation = augmentation or Augmentation()
     torch.manual_seed(settings.seed)
     widths = [16, 32, 64]
     config = ClassifierConfig("world-cnn", list(task.concept_names), arch_kwargs={"widths": widths}, task="depict6")
     model = Classifier(world_cnn(6, widths=widths), config)
 
     def batch(step: int, process: int, device: torch.device):
-        s = task.sample(settings.batch_size, seed=step_seed(settings.seed, step, process), split="train")
-        return s.images.to(device), indicators(s).to(device)
+        seed = step_seed(settings.seed, step, process)
+        s = task.sample(settings.batch_size, seed=seed, split="train")
+        return augmentation(s.images, torch.Generator().manual_seed(seed)).to(device), indicators(s).to(device)
 
     def loss(m, b):
         return F.binary_cross_entropy_with_logits(m(b[0]), b[1])
 
     result = fit(model, batch, loss, settings, Path(out), description="train depict6 concept predictor")
     model = model.cpu().eval()
-    held = task.sample(2000, seed=EVAL_SEED, split="test")
-    with torch.no_grad():
-        acc = ((predict(model, held.images) > 0).float() == indicators(held)).float().mean(0)
-    accuracy = {c: round(v, 4) for c, v in zip(task.concept_names, acc.tolist())}
-    card = result.card("concept-predictor", task="depict6", test_accuracy=accuracy)
+    accuracy = {name: presence_accuracy(model, 2000, blur, noise) for name, (blur, noise) in ROBUSTNESS_CHECKS.items()}
+    card = result.card(
+        "concept-predictor", task="depict6", test_accuracy=accuracy.pop("clean"), robustness=accuracy,
+        augmentation=asdict(augmentation),
+    )
     return model, card
+
+
+@torch.no_grad()
+def presence_accuracy(predictor, n: int, blur: float = 0.0, noise: float = 0.0) -> dict[str, float]:
+    """Per concept, the share of n fresh depict6 test renders (blurred by sigma `blur` pixels and given
+    pixel noise of sd `noise` first) in which the predictor reads the concept's presence as drawn."""
+    held = get_task("depict6").sample(n, seed=EVAL_SEED, split="test")
+    images = perturb(held.images, blur, noise, torch.Generator().manual_seed(EVAL_SEED))
+    acc = ((predict(predictor, images) > 0).float() == indicators(held)).float().mean(0)
+    return {c: round(v, 4) for c, v in zip(get_task("depict6").concept_names, acc.tolist())}
 
 
 def indicators(sample) -> torch.Tensor:
