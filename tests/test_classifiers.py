@@ -138,8 +138,10 @@ def test_shipped_shortcut_classifier_relies_on_the_background():
     model = load_classifier("world-cnn-shortcut")
     on_shortcut = accuracy(model, get_task("shortcut"), 1000)
     on_shape = accuracy(model, get_task("shape"), 1000)
-    assert on_shortcut >= 0.95
-    assert on_shape <= on_shortcut - 0.20
+    # Pattern and shape agree on 95% of shortcut images: a model that follows the pattern scores
+    # about 0.95 there and near chance (0.2) on shape, where the two are independent.
+    assert on_shortcut >= 0.9
+    assert on_shape <= on_shortcut - 0.40
 
 
 def test_weights_of_another_shape_say_which_tensor_does_not_fit(tmp_path):
