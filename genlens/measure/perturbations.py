@@ -37,7 +37,8 @@ def perturb(
     return out.clamp(0, 1)
 
 
-#: The readers' robustness checks, (blur sigma, noise sd) by name: the softness of generated images.
+#: The perturbations a concept reader's card reports accuracy under, (blur sigma, noise sd) by name:
+#: the softness of generated images.
 ROBUSTNESS_CHECKS = {"clean": (0.0, 0.0), "blur_1.0": (1.0, 0.0), "noise_0.05": (0.0, 0.05)}
 
 

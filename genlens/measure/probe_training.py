@@ -15,7 +15,7 @@ from genlens.measure.probes import ConceptProbe, ProbeConfig, concept_targets
 from genlens.training.loop import FitResult, TrainSettings, fit
 from genlens.world import get_task
 
-#: The perturbations a concept reader's card reports accuracy under: (blur sigma, noise sd).
+
 @torch.no_grad()
 def probe_accuracy(
     reader: nn.Module, n: int, seed: int = EVAL_SEED, blur: float = 0.0, noise: float = 0.0, size: int = 32

@@ -61,10 +61,11 @@ def train_concept_predictor(
 def presence_accuracy(predictor, n: int, blur: float = 0.0, noise: float = 0.0) -> dict[str, float]:
     """Per concept, the share of n fresh depict6 test renders (blurred by sigma `blur` pixels and given
     pixel noise of sd `noise` first) in which the predictor reads the concept's presence as drawn."""
-    held = get_task("depict6").sample(n, seed=EVAL_SEED, split="test")
+    task = get_task("depict6")
+    held = task.sample(n, seed=EVAL_SEED, split="test")
     images = perturb(held.images, blur, noise, torch.Generator().manual_seed(EVAL_SEED))
     acc = ((predict(predictor, images) > 0).float() == indicators(held)).float().mean(0)
-    return {c: round(v, 4) for c, v in zip(get_task("depict6").concept_names, acc.tolist())}
+    return {c: round(v, 4) for c, v in zip(task.concept_names, acc.tolist())}
 
 
 def indicators(sample) -> torch.Tensor:
