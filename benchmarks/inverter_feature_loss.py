@@ -1,8 +1,8 @@
 """Train one shipped inverter recipe with another feature-matching weight, for the ablation in BENCHMARKS.md.
 
-    python benchmarks/inverter_feature_loss.py inverters/world-cnn-layer3 0 --root DIR
+    python benchmarks/inverter_feature_loss.py inverters/world-cnn-layer3 0 --root DIR [--whitened]
 
-trains into DIR/ablation/NAME-wW with the recipe's seed and steps, on the base, probes and classifiers
+trains into DIR/ablation/NAME-wW[-whitened] with the recipe's seed and steps, on the base, probes and classifiers
 found in DIR (else the shipped ones), and prints the card; measure it with
 `genlens invert --inverter DIR/ablation/... --world 256 --samples 1 --steps 20 --json`.
 """
@@ -23,10 +23,12 @@ def main() -> None:
     parser.add_argument("name", help="an inverter recipe, e.g. inverters/world-cnn-layer3")
     parser.add_argument("weight", type=float, help="feature-matching weight (0: FeatInv's loss)")
     parser.add_argument("--root", type=Path, required=True)
+    parser.add_argument("--whitened", action="store_true", help="the ControlNet reads the map whitened")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
-    RECIPES[args.name] = replace(RECIPES[args.name], feature_weight=args.weight)
-    out = args.root / "ablation" / f"{args.name.split('/')[-1]}-w{args.weight:g}"
+    RECIPES[args.name] = replace(RECIPES[args.name], feature_weight=args.weight, whitened=args.whitened)
+    suffix = "-whitened" if args.whitened else ""
+    out = args.root / "ablation" / f"{args.name.split('/')[-1]}-w{args.weight:g}{suffix}"
     card = train_one(args.name, out, args.root, args.device)
     shutil.rmtree(out / "checkpoints", ignore_errors=True)
     print(json.dumps(card, indent=1))

@@ -7,6 +7,7 @@ from genlens.generators.base_model import load_base
 from genlens.generators.coordinates import coordinate_grid, reads_coordinates, with_coordinates
 from genlens.generators.feature_controlnet import FeatureControlNet, FeatureEncoder
 from genlens.generators.text import world_tokenizer
+from genlens.generators.whitening import whiten, zca
 from genlens.world import get_task
 
 
@@ -105,6 +106,27 @@ def test_pooled_encoder_ignores_where_features_are_spatial_one_does_not():
         torch.nn.init.normal_(enc.conv_out.weight)
         same = torch.allclose(enc(fmap), enc(shuffled), atol=1e-5)
         assert same == pooled
+
+
+@torch.no_grad()
+def test_whitening_gives_correlated_channels_of_any_scale_identity_covariance_and_round_trips(tmp_path):
+    torch.manual_seed(0)
+    rotation = torch.linalg.qr(torch.randn(6, 6))[0]
+    mixing = torch.diag(torch.tensor([10.0, 3.0, 1.0, 0.5, 0.4, 0.3])) @ rotation  # variances 1,100 apart, mixed
+    maps = (torch.randn(64, 5, 5, 6) @ mixing).movedim(-1, 1) + 3.0  # (N, 6, 5, 5)
+    mean, matrix = zca(maps)
+    white = whiten(maps, mean, matrix).movedim(1, -1).reshape(-1, 6).double()
+    torch.testing.assert_close(torch.cov(white.T), torch.eye(6, dtype=torch.float64), atol=1e-3, rtol=0)
+    torch.testing.assert_close(white.mean(0), torch.zeros(6, dtype=torch.float64), atol=1e-3, rtol=0)
+
+    pipe = tiny_world_pipeline()
+    cn = FeatureControlNet.from_base(pipe.unet, feature_channels=6, feature_hidden_channels=8, feature_whitened=True)
+    cn.controlnet_cond_embedding.set_whitening(maps)
+    cn.save_pretrained(tmp_path / "cn")
+    loaded = FeatureControlNet.from_pretrained(tmp_path / "cn").controlnet_cond_embedding
+    torch.testing.assert_close(loaded.whitening_matrix, matrix)
+    with pytest.raises(ValueError, match="without whitening"):
+        FeatureEncoder(6).set_whitening(maps)
 
 
 @torch.no_grad()

@@ -27,6 +27,9 @@ from genlens.training.loop import TrainSettings, fit
 #: FeatInv drops the map and the prompt together this often, so that guidance works at sampling.
 CONDITION_DROPOUT = 0.15
 
+#: Training batches whose maps give a whitened ControlNet its channel statistics.
+WHITENING_BATCHES = 4
+
 #: Weight of the feature-matching term (feature_loss.py); 0 reproduces FeatInv's loss.
 FEATURE_WEIGHT = 1.0
 
@@ -43,12 +46,15 @@ def train_inverter(
     hidden_channels: int = 128,
     loss_settings: LossSettings | None = None,
     feature_weight: float | None = None,
+    whitened: bool = False,
     init: FeatureControlNet | None = None,
 ) -> tuple[FeatureInverter, dict]:
     """Train a FeatureControlNet for classifier's `layer` on images (and object masks, where known)
     from data.masked_batch(n, step, process); save the inverter (controlnet/, inverter.json,
     card.json) to out and return it with its card. feature_weight weighs the feature-matching term
-    (default FEATURE_WEIGHT; on a latent base it reads the clean estimate decoded by the frozen VAE).
+    (default FEATURE_WEIGHT; on a latent base it reads the clean estimate decoded by the frozen VAE);
+    whitened: the ControlNet reads the map whitened by its channel statistics over the first
+    WHITENING_BATCHES batches.
     init, a trained ControlNet for the same layer, is the starting point instead of a fresh copy of
     the base (a second phase; it is copied, not changed).
 
@@ -71,7 +77,14 @@ def train_inverter(
     shape = list(features(probe)[layer].shape[1:])
     torch.manual_seed(settings.seed)
     if init is None:
-        controlnet = FeatureControlNet.from_base(base.unet, shape[0], hidden_channels, pooled, feature_size=shape[-1])
+        controlnet = FeatureControlNet.from_base(
+            base.unet, shape[0], hidden_channels, pooled, feature_size=shape[-1], feature_whitened=whitened
+        )
+        if whitened:
+            with torch.no_grad():
+                maps = [features(resize(data.batch(settings.batch_size, step).to(device), classifier.input_size))[layer]
+                        for step in range(WHITENING_BATCHES)]
+            controlnet.controlnet_cond_embedding.set_whitening(torch.cat(maps))
     else:
         check_init(init, shape, pooled)
         config = {k: v for k, v in init.config.items() if k != "_name_or_path"}  # no local path in what ships
@@ -126,6 +139,7 @@ def train_inverter(
         base=base_name,
         feature_shape=shape,
         loss={**asdict(loss_settings), "feature_weight": feature_weight},
+        whitened=whitened,
     )
     save_inverter(inverter, Path(out), card)
     return inverter, card

@@ -23,6 +23,7 @@ class InverterRecipe(Recipe):
     settings: TrainSettings
     pooled: bool = False
     feature_weight: float | None = None  # None: inversion.training's default
+    whitened: bool = False  # the ControlNet reads the map whitened
     base: str = "world"
     group: str = "inverters"
 
@@ -38,6 +39,7 @@ class InverterRecipe(Recipe):
         inverter, card = train_inverter(
             classifier, self.layer, base, self.base, WorldImages(base.image_size, settings.seed), out, settings,
             pooled=self.pooled, feature_weight=self.feature_weight,
+            whitened=self.whitened,
         )
         inverter.to("cpu")
         card.update(validation=_validation(inverter, out, root), **facts)
