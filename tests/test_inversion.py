@@ -296,6 +296,17 @@ def test_train_inverter_cli_continues_from_an_inverter_of_the_same_layer(world_s
     assert json.loads(r.stdout)["steps"] == 1 and FeatureInverter.load(tmp_path / "b").config.layer == "layer2"
 
 
+def test_train_inverter_cli_whitened_reads_the_map_by_the_layers_own_channel_statistics(world_setup, cli, tmp_path):
+    root, _ = world_setup
+    r = cli("train", "inverter", "--classifier", str(root / "cnn"), "--base", str(root / "base"), "--layer", "layer2",
+            "--steps", "1", "--batch-size", "2", "--device", "cpu", "--whitened", "--json", "--out", str(tmp_path / "w"))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["whitened"] is True
+    encoder = FeatureInverter.load(tmp_path / "w").controlnet.controlnet_cond_embedding
+    assert encoder.config.whitened and encoder.whitening_mean.abs().max() > 0  # set from the maps, not left at zero
+    assert not torch.allclose(encoder.whitening_matrix.float(), torch.eye(encoder.whitening_matrix.shape[0]))
+
+
 def test_train_inverter_cli_never_replaces_a_finished_inverter_or_other_files(world_setup, cli, tmp_path):
     root, _ = world_setup
     common = ["train", "inverter", "--classifier", str(root / "cnn"), "--base", str(root / "base"), "--layer", "layer2"]

@@ -204,6 +204,10 @@ def train_inverter_command(
         None, "--feature-weight", min=0.0, max=MAX_SCALE,
         help="Weight of the feature-matching term (1; on a latent base through the VAE's decoder; 0 = FeatInv's loss).",
     ),
+    whitened: bool = typer.Option(
+        False, "--whitened", metavar="",
+        help="The ControlNet reads the map whitened over its channels (the shipped world-cnn layer2 inverter's design).",
+    ),
     init: Path = typer.Option(
         None,
         "--init",
@@ -259,6 +263,7 @@ def train_inverter_command(
         settings,
         pooled=pooled,
         feature_weight=feature_weight,
+        whitened=whitened,
         init=start.controlnet if start else None,
     )
     emit(card, as_json, lambda c: print(_trained_line(f"inverter {classifier} {layer}", c, out)))

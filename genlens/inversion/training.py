@@ -90,6 +90,7 @@ def train_inverter(
         config = {k: v for k, v in init.config.items() if k != "_name_or_path"}  # no local path in what ships
         controlnet = FeatureControlNet.from_config(config)
         controlnet.load_state_dict({k: v.float() for k, v in init.state_dict().items()})  # trains in fp32
+        whitened = bool(controlnet.config.get("feature_whitened", False))  # as the starting ControlNet reads
     with torch.no_grad():
         prompts = base.caption_conditioning([PROMPT, ""])  # the prompt, then the empty one
 
