@@ -7,8 +7,9 @@ cores (BENCHMARKS.md, "Threads under load")."""
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 
 from genlens.threads import available_cores, requested_threads
 
@@ -30,9 +31,19 @@ def _one_thread() -> None:
 def run_jobs(jobs: Sequence[tuple[Callable, tuple]], workers: int) -> list:
     """Each job's fn(*args), in the order given; in `workers` one-thread processes when more than one
     (fn and args must pickle), else here."""
+    with started_jobs(jobs, workers) as results:
+        return results()
+
+
+@contextmanager
+def started_jobs(jobs: Sequence[tuple[Callable, tuple]], workers: int) -> Iterator[Callable[[], list]]:
+    """As run_jobs, but the jobs start in their processes at once and the caller gets a function that
+    waits for their results, so that it can do its own work meanwhile (with one worker they run when
+    the function is called)."""
     if workers <= 1:
-        return [fn(*args) for fn, args in jobs]
+        yield lambda: [fn(*args) for fn, args in jobs]
+        return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_one_thread) as pool:
         futures = [pool.submit(fn, *args) for fn, args in jobs]
-        return [f.result() for f in futures]
+        yield lambda: [f.result() for f in futures]

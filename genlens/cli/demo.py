@@ -135,6 +135,19 @@ def _base_read_back(inverter) -> dict[str, float]:
     return read_back(Path(base_location(inverter.config.base)) / "card.json")
 
 
+def _opening_sections(seed: int) -> tuple[HtmlReport, dict]:
+    """The report with its first sections (installed packages, the world's tasks) and the versions."""
+    report = HtmlReport(TITLE)
+    versions = installed()
+    report.heading("Installed")
+    report.table(["package", "version"], [[k, v or "not installed"] for k, v in versions.items()])
+    report.heading("The concept world")
+    for task in ("shape", "shortcut", "depict6"):
+        sample = get_task(task).sample(8, seed=seed, split="test")
+        report.image(image_grid(sample.images, 8), f"{task}: " + " | ".join(sample.captions[:2]))
+    return report, versions
+
+
 @app.command("demo")
 def demo_command(
     out: Path = typer.Option(Path("genlens-demo"), "--out", help="Folder for report.html."),
@@ -148,25 +161,17 @@ def demo_command(
     An earlier demo's folder is replaced; any other non-empty folder only with --overwrite. The
     classifiers, the probes and each inverter run side by side, in one-thread processes (--threads)."""
     from genlens.inversion.registry import shipped_inverters
-    from genlens.workers import run_jobs, worker_count
+    from genlens.workers import started_jobs, worker_count
 
     claim_folder(out, "demo", overwrite)
     dev = str(resolve_device(device))
     shipped = shipped_inverters()
     jobs = [(_invert_shipped, (entry, out / _inversion_name(entry), seed, dev, INVERTED, SAMPLES)) for entry in shipped]
     jobs += [(_classifier_row, (spec, n, seed, dev)) for spec in BUILTINS] + [(_probe_figures, (n, seed))]
-    done = run_jobs(jobs, worker_count(len(jobs), dev))
+    with started_jobs(jobs, worker_count(len(jobs), dev)) as collect:
+        report, versions = _opening_sections(seed)  # while the jobs run
+        done = collect()
     inverted, results, probes = done[: len(shipped)], done[len(shipped) : -1], done[-1]
-
-    report = HtmlReport(TITLE)
-    versions = installed()
-    report.heading("Installed")
-    report.table(["package", "version"], [[k, v or "not installed"] for k, v in versions.items()])
-
-    report.heading("The concept world")
-    for task in ("shape", "shortcut", "depict6"):
-        sample = get_task(task).sample(8, seed=seed, split="test")
-        report.image(image_grid(sample.images, 8), f"{task}: " + " | ".join(sample.captions[:2]))
 
     report.heading("Shipped classifiers")
     report.table(
