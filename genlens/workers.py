@@ -28,18 +28,11 @@ def _one_thread() -> None:
     torch.set_num_threads(1)
 
 
-def run_jobs(jobs: Sequence[tuple[Callable, tuple]], workers: int) -> list:
-    """Each job's fn(*args), in the order given; in `workers` one-thread processes when more than one
-    (fn and args must pickle), else here."""
-    with started_jobs(jobs, workers) as results:
-        return results()
-
-
 @contextmanager
 def started_jobs(jobs: Sequence[tuple[Callable, tuple]], workers: int) -> Iterator[Callable[[], list]]:
-    """As run_jobs, but the jobs start in their processes at once and the caller gets a function that
-    waits for their results, so that it can do its own work meanwhile (with one worker they run when
-    the function is called)."""
+    """Start each job's fn(*args) in `workers` one-thread processes (fn and args must pickle) and give
+    the caller a function that waits for their results, in the order given, so that it can do its own
+    work meanwhile; with one worker the jobs run here, when the function is called."""
     if workers <= 1:
         yield lambda: [fn(*args) for fn, args in jobs]
         return

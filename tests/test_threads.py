@@ -42,6 +42,9 @@ def test_independent_jobs_run_in_one_thread_processes_as_many_as_the_threads_ask
     monkeypatch.setattr(torch, "set_num_threads", lambda n: None)  # this process's threads stay
     threads.set_threads(1)  # --threads 1 reaches the workers' count through the environment
     assert workers.worker_count(9) == 1
-    done = workers.run_jobs([(os.getpid, ()), (torch.get_num_threads, ()), (divmod, (7, 2))], 2)
-    assert done[0] != os.getpid() and done[1:] == [1, (3, 1)]
-    assert workers.run_jobs([(divmod, (7, 2))], 1) == [(3, 1)]
+    with workers.started_jobs([(os.getpid, ()), (torch.get_num_threads, ()), (divmod, (7, 2))], 2) as collect:
+        here = os.getpid()  # the caller goes on while the jobs run
+        done = collect()
+    assert done[0] != here and done[1:] == [1, (3, 1)]
+    with workers.started_jobs([(divmod, (7, 2))], 1) as collect:
+        assert collect() == [(3, 1)]
