@@ -3,7 +3,7 @@ as strongly as the dominant ones.
 
 A classifier layer's channel covariance can span three orders of magnitude (world-cnn layer2: 1,100),
 and what a concept changes may lie along its small directions: a colour edit moves world-cnn's layer2
-map by 0.085 of its squared norm as it is and by 0.30 whitened (BENCHMARKS.md, "Inverters")."""
+map by 0.085 of its squared norm as it is and by 0.30 whitened (BENCHMARKS.md, "Shipped base diffusion model, inverters and decoders")."""
 
 from __future__ import annotations
 
