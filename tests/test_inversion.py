@@ -141,7 +141,13 @@ def test_invert_and_measure_writes_grids_rows_and_a_summary(world_setup, tmp_pat
         "background_color",
     }
     assert summary["diversity"] > 0 and summary["seconds_per_image"] > 0
-    assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 3
+    rows = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert len(rows) == 3 and all(len(r["lost"]) == 2 for r in rows)
+    assert rows[1]["truth"]["shape"] == sample.records[1]["objects"][0]["shape"]
+    for concept, kept in summary["concept_retention"].items():  # each row's losses add up to the summary
+        lost = [concept in sample_lost for r in rows for sample_lost in r["lost"]]
+        assert kept == pytest.approx(1 - sum(lost) / 6, abs=1e-4)
+        assert all(r["lost"][k][concept] != r["truth"][concept] for r in rows for k in range(2) if concept in r["lost"][k])
     assert sorted(p.name for p in (tmp_path / "grids").iterdir()) == ["00000.png", "00001.png", "00002.png"]
 
 

@@ -29,8 +29,8 @@ def invert_and_measure(
     """Invert images, write out/grids/NNNNN.png (source | samples) and out/results.jsonl, return the summary.
     Each result names its source (sources[i], e.g. the input file) when given.
 
-    With world records, concept retention compares the probes' reading of each sample with the
-    source's true concepts. With an observer (a classifier), the summary adds its top-1 agreement.
+    With world records and probes, concept retention compares the probes' reading of each sample with
+    the source's true concepts, and each result lists its truth and the concepts each sample lost. With an observer (a classifier), the summary adds its top-1 agreement.
     """
     from genlens.measure.probes import probe_truth
 
@@ -40,9 +40,10 @@ def invert_and_measure(
     outcome = invert_batches(inverter, inverter.feature_maps(images).cpu(), samples, sampling, batch_size)
     readings = read_pairs(inverter.classifier, inverter.layer, images, outcome.samples)
     truth = [probe_truth(r) for r in records] if records is not None else None
+    read = probes.predict_names(outcome.samples.flatten(0, 1).float()) if probes is not None and truth is not None else None
     figures = inversion_fidelity(
         inverter.classifier, inverter.layer, images, outcome.samples, outcome.seconds, truth, probes, observer,
-        readings=readings,
+        readings=readings, read_concepts=read,
     )
     rows = []
     for n in range(len(images)):
@@ -54,6 +55,7 @@ def invert_and_measure(
                 "grid": f"grids/{n:05d}.png",
                 "feature_cosine": [round(v, 4) for v in readings.cosine[n].tolist()],
                 "top1_agreement": readings.top1[n].tolist(),
+                **(_concepts(truth[n], read[n * samples : (n + 1) * samples]) if read is not None else {}),
             }
         )
     (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -71,3 +73,8 @@ def invert_and_measure(
         "steering": asdict(steering) if steering is not None else None,
         **figures,
     }
+
+
+def _concepts(truth: dict[str, str], read: list[dict[str, str]]) -> dict:
+    """A result's true concepts and, per sample, the concepts the probes read otherwise: {concept: read value}."""
+    return {"truth": truth, "lost": [{c: r[c] for c in truth if r[c] != truth[c]} for r in read]}

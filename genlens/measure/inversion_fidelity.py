@@ -69,18 +69,21 @@ def inversion_fidelity(
     observer=None,
     full: bool = False,
     readings: Readings | None = None,
+    read_concepts: list[dict[str, str]] | None = None,
 ) -> dict:
     """The figures of samples (N, K, 3, S, S) against their sources (N, 3, S, S): feature cosine and
     top-1 agreement by the classifier, the observer's agreement (a classifier of another architecture),
     the probes' concept retention against world truth (one dict of true values per source), diversity
     and seconds per image; with full, also the median-location cosine, top-5, SSIM, PSNR and the
-    Fréchet distances in the classifier's and the observer's penultimate spaces."""
+    Fréchet distances in the classifier's and the observer's penultimate spaces. read_concepts: the
+    probes' reading of the N * K samples when the caller has it already."""
     n, k = samples.shape[:2]
     r = readings or read_pairs(classifier, layer, sources, samples)
     flat = samples.flatten(0, 1).float()
     retention = None
     if probes is not None and truth is not None:
-        retention = {c: _r(v) for c, v in concept_retention(probes.predict_names(flat), [t for t in truth for _ in range(k)]).items()}
+        read = read_concepts if read_concepts is not None else probes.predict_names(flat)
+        retention = {c: _r(v) for c, v in concept_retention(read, [t for t in truth for _ in range(k)]).items()}
     figures = {
         "feature_cosine": _r(r.cosine.mean()),
         "top1_agreement": _r(r.top1.mean()),
