@@ -311,6 +311,42 @@ def test_train_inverter_cli_whitened_reads_the_map_by_the_layers_own_channel_sta
     encoder = FeatureInverter.load(tmp_path / "w").controlnet.controlnet_cond_embedding
     assert encoder.config.whitened and encoder.whitening_mean.abs().max() > 0  # set from the maps, not left at zero
     assert not torch.allclose(encoder.whitening_matrix.float(), torch.eye(encoder.whitening_matrix.shape[0]))
+    r = cli("train", "inverter", "--classifier", str(root / "cnn"), "--base", str(root / "base"), "--layer", "layer2",
+            "--steps", "1", "--batch-size", "2", "--device", "cpu", "--whitened-loss", "--out", str(tmp_path / "l"))
+    assert r.returncode == 2 and "whitened ControlNet" in r.stderr  # the loss's coordinates come from the ControlNet
+
+
+def test_whitened_feature_loss_weighs_every_direction_of_the_maps_variance_alike():
+    from types import SimpleNamespace
+
+    from diffusers import DDPMScheduler
+
+    from genlens.features import FeatureExtractor
+    from genlens.generators.whitening import zca
+    from genlens.inversion.feature_loss import feature_matching_loss
+
+    torch.manual_seed(0)
+    classifier = torch.nn.Sequential()
+    classifier.add_module("layer", torch.nn.Identity())
+    features = FeatureExtractor(classifier, ["layer"])
+    scheduler = DDPMScheduler(num_train_timesteps=10)
+    base = SimpleNamespace(scheduler=scheduler, decode_samples=lambda x: x)
+    scale = torch.tensor([10.0, 1.0, 0.2]).view(1, 3, 1, 1)  # variances 2,500 times apart (world-cnn layer2's: 1,100)
+    maps = torch.randn(512, 3, 4, 4) * scale
+    whitening = zca(maps)
+    target, t, kept = maps[:8], torch.zeros(8, dtype=torch.long), torch.ones(8, dtype=torch.bool)
+    errors = {}
+    for channel in range(3):  # one standard deviation of error along each channel in turn
+        moved = target.clone()
+        moved[:, channel] += scale[0, channel]
+        noisy = moved * scheduler.alphas_cumprod[0].sqrt()  # with a zero noise prediction the clean image is `moved`
+        errors[channel] = [
+            float(feature_matching_loss(features, "layer", base, noisy, torch.zeros_like(noisy), t, target, kept, whitening=w))
+            for w in (None, whitening)
+        ]
+    raw, white = zip(*errors.values())
+    assert raw[0] > 1e3 * raw[2]  # as the map is, the smallest direction's error is invisible
+    assert max(white) < 1.5 * min(white)  # whitened, the same error counts alike along each
 
 
 def test_train_inverter_cli_never_replaces_a_finished_inverter_or_other_files(world_setup, cli, tmp_path):

@@ -208,6 +208,10 @@ def train_inverter_command(
         False, "--whitened", metavar="",
         help="The ControlNet reads the map whitened over its channels (the shipped world-cnn layer2 inverter's design).",
     ),
+    whitened_loss: bool = typer.Option(
+        False, "--whitened-loss", metavar="",
+        help="With --whitened: the feature-matching term measures the error in the same whitened coordinates.",
+    ),
     init: Path = typer.Option(
         None,
         "--init",
@@ -264,6 +268,7 @@ def train_inverter_command(
         pooled=pooled,
         feature_weight=feature_weight,
         whitened=whitened,
+        whitened_loss=whitened_loss,
         init=start.controlnet if start else None,
     )
     emit(card, as_json, lambda c: print(_trained_line(f"inverter {classifier} {layer}", c, out)))

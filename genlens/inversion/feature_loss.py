@@ -14,6 +14,7 @@ import torch
 
 from genlens.features import FeatureExtractor, pool
 from genlens.generators.denoising_loss import predicted_clean
+from genlens.generators.whitening import whiten
 from genlens.images import resize
 from genlens.measure.fidelity import relative_feature_error
 
@@ -28,15 +29,20 @@ def feature_matching_loss(
     fmap: torch.Tensor,
     conditioned: torch.Tensor,
     pooled: bool = False,
+    whitening: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Mean over conditioned samples of alpha-bar x relative error between the layer's features of the
     predicted clean image and fmap (pooled vectors for a pooled inverter, which never sees the map).
     On a latent base the predicted clean latent is decoded by the base's frozen autoencoder, with
-    gradients, as Stable Diffusion's guidance methods decode theirs."""
+    gradients, as Stable Diffusion's guidance methods decode theirs. whitening, a (mean, matrix) pair
+    from whitening.zca, measures the error in whitened channel coordinates, where every direction of
+    the map's variance counts alike."""
     clean = predicted_clean(base.scheduler, noisy, prediction, timesteps)
     images = base.decode_samples(clean)
     predicted = features(resize(images, features.input_size), keep_graph=True)[layer]
     target = fmap
+    if whitening is not None:
+        predicted, target = whiten(predicted, *whitening), whiten(target, *whitening)
     if pooled:
         predicted, target = pool(predicted), pool(target)
     error = relative_feature_error(target, predicted)

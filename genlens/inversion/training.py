@@ -47,6 +47,7 @@ def train_inverter(
     loss_settings: LossSettings | None = None,
     feature_weight: float | None = None,
     whitened: bool = False,
+    whitened_loss: bool = False,
     init: FeatureControlNet | None = None,
 ) -> tuple[FeatureInverter, dict]:
     """Train a FeatureControlNet for classifier's `layer` on images (and object masks, where known)
@@ -54,7 +55,8 @@ def train_inverter(
     card.json) to out and return it with its card. feature_weight weighs the feature-matching term
     (default FEATURE_WEIGHT; on a latent base it reads the clean estimate decoded by the frozen VAE);
     whitened: the ControlNet reads the map whitened by its channel statistics over the first
-    WHITENING_BATCHES batches.
+    WHITENING_BATCHES batches; whitened_loss (a whitened ControlNet only): the feature-matching term
+    measures the error in the same whitened coordinates.
     init, a trained ControlNet for the same layer, is the starting point instead of a fresh copy of
     the base (a second phase; it is copied, not changed).
 
@@ -91,6 +93,9 @@ def train_inverter(
         controlnet = FeatureControlNet.from_config(config)
         controlnet.load_state_dict({k: v.float() for k, v in init.state_dict().items()})  # trains in fp32
         whitened = bool(controlnet.config.get("feature_whitened", False))  # as the starting ControlNet reads
+    if whitened_loss and not whitened:
+        raise GenlensError("a whitened feature loss needs a whitened ControlNet (whitened=True)")
+    encoder = controlnet.controlnet_cond_embedding
     with torch.no_grad():
         prompts = base.caption_conditioning([PROMPT, ""])  # the prompt, then the empty one
 
@@ -125,7 +130,8 @@ def train_inverter(
         ).sample
         total = denoising_loss(prediction, target, t, base.scheduler, loss_settings.snr_gamma, weights)
         if feature_weight > 0:
-            match = feature_matching_loss(features, layer, base, noisy, prediction, t, fmap, conditioned, pooled)
+            whitening = (encoder.whitening_mean, encoder.whitening_matrix) if whitened_loss else None
+            match = feature_matching_loss(features, layer, base, noisy, prediction, t, fmap, conditioned, pooled, whitening)
             total = total + feature_weight * match
         return total
 
@@ -139,7 +145,7 @@ def train_inverter(
         pooled=pooled,
         base=base_name,
         feature_shape=shape,
-        loss={**asdict(loss_settings), "feature_weight": feature_weight},
+        loss={**asdict(loss_settings), "feature_weight": feature_weight, "whitened_feature_loss": whitened_loss},
         whitened=whitened,
     )
     save_inverter(inverter, Path(out), card)

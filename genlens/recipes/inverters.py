@@ -24,6 +24,7 @@ class InverterRecipe(Recipe):
     pooled: bool = False
     feature_weight: float | None = None  # None: inversion.training's default
     whitened: bool = False  # the ControlNet reads the map whitened
+    whitened_loss: bool = False  # the feature term measures the error whitened alike
     base: str = "world"
     group: str = "inverters"
 
@@ -39,7 +40,7 @@ class InverterRecipe(Recipe):
         inverter, card = train_inverter(
             classifier, self.layer, base, self.base, WorldImages(base.image_size, settings.seed), out, settings,
             pooled=self.pooled, feature_weight=self.feature_weight,
-            whitened=self.whitened,
+            whitened=self.whitened, whitened_loss=self.whitened_loss,
         )
         inverter.to("cpu")
         card.update(validation=_validation(inverter, out, root), **facts)
