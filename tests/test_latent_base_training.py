@@ -26,7 +26,7 @@ def test_the_stages_train_once_and_the_folder_guides_with_its_crisp_critic(tmp_p
     guide = json.loads((tmp_path / "base" / STAGES / "guide-critic" / "card.json").read_text())
     assert guide["augmentation"]["p_blur"] == 0 and guide["augmentation"]["p_noise"] == 0
     base = load_base(tmp_path / "base")
-    assert isinstance(base.critic, WorldCritic) and base.config.critic_guidance == 0.01 and base.guidance_scale == 3.0
+    assert isinstance(base.critic, WorldCritic) and base.config.critic_guidance == 0.01 and base.guidance_scale == 4.0
     assert not base.pixel_space
     crisp = WorldCritic.load(tmp_path / "base" / STAGES / "guide-critic")
     assert all(torch.equal(a, b) for a, b in zip(base.critic.state_dict().values(), crisp.state_dict().values()))
