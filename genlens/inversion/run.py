@@ -30,7 +30,8 @@ def invert_and_measure(
     Each result names its source (sources[i], e.g. the input file) when given.
 
     With world records and probes, concept retention compares the probes' reading of each sample with
-    the source's true concepts, and each result lists its truth and the concepts each sample lost. With an observer (a classifier), the summary adds its top-1 agreement.
+    the source's true concepts, and each result lists its truth and the concepts each sample lost.
+    With an observer (a classifier), the summary adds its top-1 agreement.
     """
     from genlens.measure.probes import probe_truth
 

@@ -130,6 +130,7 @@ def train_inverter(
         ).sample
         total = denoising_loss(prediction, target, t, base.scheduler, loss_settings.snr_gamma, weights)
         if feature_weight > 0:
+            # read each step: the buffers are replaced when the ControlNet moves to the training device
             whitening = (encoder.whitening_mean, encoder.whitening_matrix) if whitened_loss else None
             match = feature_matching_loss(features, layer, base, noisy, prediction, t, fmap, conditioned, pooled, whitening)
             total = total + feature_weight * match
