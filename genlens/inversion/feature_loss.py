@@ -36,7 +36,11 @@ def feature_matching_loss(
     On a latent base the predicted clean latent is decoded by the base's frozen autoencoder, with
     gradients, as Stable Diffusion's guidance methods decode theirs. whitening, a (mean, matrix) pair
     from whitening.zca, measures the error in whitened channel coordinates, where every direction of
-    the map's variance counts alike."""
+    the map's variance counts alike. Only conditioned samples are decoded and read: the others weigh 0."""
+    keep = conditioned.nonzero().flatten()
+    if len(keep) == 0:
+        return prediction.sum() * 0.0
+    noisy, prediction, timesteps, fmap = noisy[keep], prediction[keep], timesteps[keep], fmap[keep]
     clean = predicted_clean(base.scheduler, noisy, prediction, timesteps)
     images = base.decode_samples(clean)
     predicted = features(resize(images, features.input_size), keep_graph=True)[layer]
@@ -46,5 +50,5 @@ def feature_matching_loss(
     if pooled:
         predicted, target = pool(predicted), pool(target)
     error = relative_feature_error(target, predicted)
-    weights = base.scheduler.alphas_cumprod.to(error.device)[timesteps].float() * conditioned.float()
-    return (weights * error).sum() / conditioned.float().sum().clamp_min(1)
+    weights = base.scheduler.alphas_cumprod.to(error.device)[timesteps].float()
+    return (weights * error).sum() / len(keep)
