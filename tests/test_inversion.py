@@ -222,7 +222,7 @@ def test_feature_matching_term_is_zero_for_the_true_image_and_skips_dropped_samp
     half = torch.tensor([True, False, True, False])  # the dropped half's predictions weigh nothing
     noise_in_dropped = torch.where(half[:, None, None, None], torch.zeros_like(target), torch.randn_like(target))
     mixed = feature_matching_loss(features, "layer2", base, noisy, noise_in_dropped, t, fmap, half)
-    alone = feature_matching_loss(features, "layer2", base, noisy[half], target[half] * 0, t[half], fmap[half], half[half])
+    alone = feature_matching_loss(features, "layer2", base, noisy[half], noise_in_dropped[half], t[half], fmap[half], half[half])
     assert torch.allclose(mixed, alone)
 
 
