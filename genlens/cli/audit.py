@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from genlens.cli import options
+from genlens.cli.option_groups import Run, run_options
 from genlens.cli.app import app, emit
 from genlens.cli.options import MAX_COUNT
 from genlens.cli.outputs import claim_folder
@@ -20,6 +21,7 @@ def _show(o: dict) -> None:
 
 
 @app.command("audit")
+@run_options()
 def audit_command(
     classifier: str = typer.Option(..., "--classifier", help="Classifier spec of a model of world images."),
     weights: Path = options.Weights,
@@ -31,10 +33,7 @@ def audit_command(
     samples: int = typer.Option(None, "--samples", help="Inversions per source (default 2, 1 with --quick).", min=1, max=MAX_COUNT),
     reader: str = options.Reader,
     report: Path = typer.Option(..., "--report", help="Folder for report.html and audit.json."),
-    overwrite: bool = options.Overwrite,
-    seed: int = options.Seed,
-    device: str = options.Device,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Apply DEPICT, FeatInv and Linking in Style to one classifier and set each answer beside the
     world's ground truth (the label's concept, the shortcut, what the model relies on) with a verdict.
@@ -53,16 +52,16 @@ def audit_command(
     picked = [part.strip() for part in layers.split(",") if part.strip()] if layers is not None else None
     if picked is not None and not picked:
         raise GenlensError("--layers needs at least one layer name")
-    classifier, model, dev = options.load_model(classifier, weights, device)
+    classifier, model, dev = options.load_model(classifier, weights, run.device)
     task = task or model.config.task
     if task is None:
         raise GenlensError(f"{classifier} was not trained on a world task; give --task shape or --task shortcut")
     task_truth(task)
     if picked:
         FeatureExtractor(model, picked)  # an unknown layer fails here, listing the valid ones
-    claim_folder(report, "audit", overwrite)
+    claim_folder(report, "audit", run.overwrite)
     settings = AuditSettings.quick() if quick else AuditSettings()
-    overrides = {"generator": generator, "inversion_method": inversion, "seed": seed}
+    overrides = {"generator": generator, "inversion_method": inversion, "seed": run.seed}
     if samples is not None:
         overrides["inversion_samples"] = samples
     from dataclasses import replace
@@ -73,4 +72,4 @@ def audit_command(
     from genlens.report.audit import audit_report
 
     result["report"] = str(audit_report(result, figures, report))
-    emit(result, as_json, _show)
+    emit(result, run.as_json, _show)

@@ -9,6 +9,7 @@ import typer
 from genlens.world.seeds import held_out
 from genlens.cli import options
 from genlens.cli.options import MAX_COUNT
+from genlens.cli.option_groups import Run, run_options
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import claim_folder
 
@@ -17,6 +18,7 @@ app.add_typer(bench_app, name="bench")
 
 
 @bench_app.command("sampler")
+@run_options()
 def bench_sampler(
     classifier: str = typer.Option(..., "--classifier", help="Classifier spec with a shipped inverter."),
     layer: str = typer.Option(..., "--layer"),
@@ -24,22 +26,19 @@ def bench_sampler(
     inverter: Path = typer.Option(None, "--inverter", help="An inverter folder instead of the shipped one."),
     n: int = typer.Option(64, "--n", help="Held-out world images.", min=0, max=MAX_COUNT),
     report: Path = typer.Option(None, "--report", help="Folder for report.html with the quality-time plot."),
-    seed: int = options.Seed,
-    device: str = options.Device,
-    overwrite: bool = options.Overwrite,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Feature cosine, top-1 agreement and seconds per image for DDIM and DPM-Solver++ at 5-50 steps."""
-    claim_folder(report, "bench sampler", overwrite)
+    claim_folder(report, "bench sampler", run.overwrite)
     from genlens.device import resolve_device
     from genlens.inversion.inverter import FeatureInverter
     from genlens.inversion.protocol import SamplingConfig
     from genlens.inversion.registry import find_inverter
     from genlens.inversion.sampler_study import relative_to_protocol, sampler_study
 
-    inv = FeatureInverter.load(inverter or find_inverter(classifier, layer, pooled), device=resolve_device(device))
-    images = held_out(n, seed=seed, size=inv.classifier.input_size).images
-    rows = sampler_study(inv, images, sampling=SamplingConfig(seed=seed))
+    inv = FeatureInverter.load(inverter or find_inverter(classifier, layer, pooled), device=resolve_device(run.device))
+    images = held_out(n, seed=run.seed, size=inv.classifier.input_size).images
+    rows = sampler_study(inv, images, sampling=SamplingConfig(seed=run.seed))
     result = {"classifier": inv.classifier_spec, "layer": inv.layer, "n": n, "rows": rows}
     result.update(relative_to_protocol(rows))
     if report is not None:
@@ -56,7 +55,7 @@ def bench_sampler(
         result["report"] = str(page.write(Path(report) / "report.html"))
     emit(
         result,
-        as_json,
+        run.as_json,
         lambda o: [
             print(
                 f"{r['sampler']:5} {r['steps']:3} steps: cosine {r['feature_cosine']}, top-1 {r['top1_agreement']}, "
@@ -68,6 +67,7 @@ def bench_sampler(
 
 
 @bench_app.command("depict")
+@run_options(overwrite=False)
 def bench_depict_command(
     tasks: int = typer.Option(100, "--tasks", help="Bottleneck tasks with weights drawn from U[0,1]^6.", min=0, max=MAX_COUNT),
     rows: int = typer.Option(400, "--rows", help="depict6 scenes permuted and generated.", min=0, max=MAX_COUNT),
@@ -77,9 +77,7 @@ def bench_depict_command(
     ),
     steps: int = options.Steps,
     no_cache: bool = typer.Option(False, "--no-cache", help="Each task generates its own images (for timing).", metavar=""),
-    seed: int = options.Seed,
-    device: str = options.Device,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """DEPICT's synthetic protocol: Pearson correlation of concept importances with the ground truth."""
     from genlens.classifiers.loader import load_folder
@@ -91,7 +89,7 @@ def bench_depict_command(
 
     if tasks < 1 or rows < 10 or repeats < 1:
         raise GenlensError("--tasks and --repeats must be at least 1, --rows at least 10")
-    dev = resolve_device(device)
+    dev = resolve_device(run.device)
     predictor = load_folder(weights_root() / "depict6-concepts").to(dev).eval()
     if generator == "renderer":
         gen = RendererGenerator()
@@ -100,10 +98,10 @@ def bench_depict_command(
         from genlens.permutation.generation import PipelineGenerator
 
         gen = PipelineGenerator(load_base(generator, device=dev), steps=steps)
-    result = bench_depict(predictor, gen, tasks, rows, repeats, seed, cache=not no_cache)
+    result = bench_depict(predictor, gen, tasks, rows, repeats, run.seed, cache=not no_cache)
     emit(
         result,
-        as_json,
+        run.as_json,
         lambda o: print(
             f"{o['tasks']} tasks: Pearson {o['pearson']} (95% {o['ci95']}), oracle {o['oracle_pearson']}, "
             f"{o['generated_images']} images generated, {o['seconds']} s"

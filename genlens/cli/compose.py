@@ -9,6 +9,7 @@ import typer
 
 from genlens.cli import inverter_options as inv_opt
 from genlens.cli import options
+from genlens.cli.option_groups import Run, run_options
 from genlens.cli.app import app, emit
 from genlens.cli.options import MAX_COUNT
 from genlens.errors import GenlensError
@@ -24,25 +25,17 @@ def _show(o: dict) -> None:
 
 
 @app.command("compose")
+@run_options(report=("composition.json",))
+@inv_opt.inverter_sampling
 def compose_command(
-    inverter: Path = inv_opt.Inverter,
-    classifier: str = inv_opt.ShippedClassifier,
-    layer: str = inv_opt.Layer,
+    inversion: inv_opt.InverterSampling = inv_opt.InverterSampling(),
     world: int = typer.Option(64, "--world", help="Pairs of held-out world images: A's object on the left, B's on the right.", min=0, max=MAX_COUNT),
     modes: str = typer.Option("halves,channels,interpolate,ablate", "--modes", help="Any of halves, channels, interpolate, ablate."),
     groups: int = typer.Option(2, "--groups", help="Channel groups swapped or ablated.", min=0, max=MAX_COUNT),
     ts: str = typer.Option("0,0.25,0.5,0.75,1", "--ts", help="Interpolation steps from A (0) to B (1)."),
     ablate_concept: str = typer.Option(None, "--ablate-concept", help="CONCEPT=VALUE: also remove that mean direction's component from A's maps."),
-    samples: int = inv_opt.Samples,
-    steps: int = options.Steps,
-    sampler: str = options.Sampler,
-    guidance: float = inv_opt.Guidance,
     reader: str = options.Reader,
-    report: Path = options.report_option("composition.json"),
-    overwrite: bool = options.Overwrite,
-    seed: int = options.Seed,
-    device: str = options.Device,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Mix two sources' maps by halves and channel groups, interpolate and ablate them, invert, and
     read what survives of each source against the world's truth.
@@ -67,27 +60,27 @@ def compose_command(
     from genlens.world.edits import parse_concept_value
 
     ablated = parse_concept_value(ablate_concept) if ablate_concept else None
-    settings = CompositionSettings(picked, groups, inv_opt.float_list(ts, "--ts"), samples)
-    sampling = inv_opt.sampling_config(steps, sampler, guidance, seed, samples)
-    claim_folder(report, "compose", overwrite)
-    dev = resolve_device(device)
-    inv = inv_opt.load_inverter(inverter, classifier, layer, dev)
+    settings = CompositionSettings(picked, groups, inv_opt.float_list(ts, "--ts"), inversion.samples)
+    sampling = inversion.config(run.seed)
+    claim_folder(run.report, "compose", run.overwrite)
+    dev = resolve_device(run.device)
+    inv = inversion.load(dev)
     size = inv.classifier.input_size
-    scenes_a = with_value(held_out(world, seed=seed, size=size).scenes, "position", "left")
-    scenes_b = with_value(held_out(world, seed=seed + 1, size=size).scenes, "position", "right")
+    scenes_a = with_value(held_out(world, seed=run.seed, size=size).scenes, "position", "left")
+    scenes_b = with_value(held_out(world, seed=run.seed + 1, size=size).scenes, "position", "right")
     a, b = render(scenes_a, size)[0], render(scenes_b, size)[0]
     channel_groups(inv.feature_maps(a[:1]).shape[1], groups)
     if ablated is not None:
         from genlens.steering.directions import concept_direction
 
-        settings.ablate_direction = concept_direction(inv.classifier, inv.layer, *ablated, "mean", seed=seed)
+        settings.ablate_direction = concept_direction(inv.classifier, inv.layer, *ablated, "mean", seed=run.seed)
     result, strips = compose_study(
         inv, a, b, [probe_truth(r) for r in scenes_a.records()], [probe_truth(r) for r in scenes_b.records()],
         settings, sampling, ConceptProbe.load(), load_reader(reader, dev),
     )
-    if report is not None:
+    if run.report is not None:
         from genlens.report.composition import composition_report
 
-        result["report"] = str(composition_report(result, strips, report))
-        (Path(report) / "composition.json").write_text(json.dumps(result, indent=1))
-    emit(result, as_json, _show)
+        result["report"] = str(composition_report(result, strips, run.report))
+        (Path(run.report) / "composition.json").write_text(json.dumps(result, indent=1))
+    emit(result, run.as_json, _show)

@@ -10,8 +10,8 @@ import typer
 from genlens.classifiers.loader import BUILTINS, load_classifier
 from genlens.classifiers.training import accuracy
 from genlens.world.seeds import EVAL_SEED
-from genlens.cli import options
 from genlens.cli.options import MAX_COUNT, MAX_SEED
+from genlens.cli.option_groups import Run, run_options
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import claim_folder
 from genlens.report.inversion_reading import classifier_figures_caveat, mark_columns, read_back, retention_sentence
@@ -149,13 +149,12 @@ def _opening_sections(seed: int) -> tuple[HtmlReport, dict]:
 
 
 @app.command("demo")
+@run_options(seed=False)
 def demo_command(
     out: Path = typer.Option(Path("genlens-demo"), "--out", help="Folder for report.html."),
     n: int = typer.Option(500, "--n", help="Fresh test images per evaluation.", min=0, max=MAX_COUNT),
     seed: int = typer.Option(EVAL_SEED, "--seed", help="Render seed of the test images.", min=0, max=MAX_SEED),
-    device: str = options.Device,
-    overwrite: bool = options.Overwrite,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Render world samples, run the shipped classifiers and probes on them, write DIR/report.html.
     An earlier demo's folder is replaced; any other non-empty folder only with --overwrite. The
@@ -163,8 +162,8 @@ def demo_command(
     from genlens.inversion.registry import shipped_inverters
     from genlens.workers import started_jobs, worker_count
 
-    claim_folder(out, "demo", overwrite)
-    dev = str(resolve_device(device))
+    claim_folder(out, "demo", run.overwrite)
+    dev = str(resolve_device(run.device))
     shipped = shipped_inverters()
     jobs = [(_invert_shipped, (entry, out / _inversion_name(entry), seed, dev, INVERTED, SAMPLES)) for entry in shipped]
     jobs += [(_classifier_row, (spec, n, seed, dev)) for spec in BUILTINS] + [(_probe_figures, (n, seed))]
@@ -189,6 +188,6 @@ def demo_command(
     path = report.write(out / "report.html")
     emit(
         {"report": str(path), "installed": versions, "classifiers": results, "probes": probes, "results": inversions},
-        as_json,
+        run.as_json,
         lambda o: print(f"report: {o['report']}"),
     )

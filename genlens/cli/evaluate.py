@@ -11,6 +11,7 @@ from genlens.classifiers.training import accuracy
 from genlens.world.seeds import EVAL_SEED
 from genlens.cli import options
 from genlens.cli.options import MAX_COUNT, MAX_SEED
+from genlens.cli.option_groups import Run, run_options
 from genlens.cli.app import app, emit
 from genlens.device import resolve_device
 from genlens.errors import GenlensError
@@ -69,6 +70,7 @@ def eval_probes(
 
 
 @eval_app.command("diffusion")
+@run_options(overwrite=False)
 def eval_diffusion(
     base: str = typer.Option("world", "--base", help="'world' (the shipped base) or a pipeline folder."),
     n: int = typer.Option(256, "--n", help="Held-out captions, one image each.", min=0, max=MAX_COUNT),
@@ -81,9 +83,7 @@ def eval_diffusion(
     critic_guidance: float = options.CriticGuidance,
     probes: Path = typer.Option(None, "--probes", help="A probes folder; the shipped probes by default."),
     reader: str = options.Reader,
-    seed: int = options.Seed,
-    device: str = options.Device,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Per-concept share of generated images that the probes read as their caption says, beside the
     share that an independent reader (world-vit: the shape) reads so; and on multi-object depict6
@@ -100,9 +100,9 @@ def eval_diffusion(
     check_sampling(steps, sampler, guidance)
     if n < 1:
         raise GenlensError(f"--n must be at least 1, got {n}")
-    dev = resolve_device(device)
+    dev = resolve_device(run.device)
     pipe = load_base(base, dev)
-    sampling = SamplingConfig(steps, sampler, guidance, seed, critic_guidance)
+    sampling = SamplingConfig(steps, sampler, guidance, run.seed, critic_guidance)
     result = caption_fidelity(pipe, ConceptProbe.load(probes).to(dev), n, sampling, reader=load_reader(reader, dev))
     guidance_in_force, critic_in_force = pipe.sampling_guidance(guidance, critic_guidance)
     out = {
@@ -121,7 +121,7 @@ def eval_diffusion(
         predictor = load_folder(weights_root() / "depict6-concepts").to(dev).eval()
         read = scene_fidelity(pipe, predictor, scenes, sampling)
         out["scenes"] = {"n": scenes, "presence": read["presence"]}
-    emit(out, as_json, _print_fidelity)
+    emit(out, run.as_json, _print_fidelity)
 
 
 def _print_fidelity(o: dict) -> None:
@@ -145,12 +145,11 @@ def _show_gan(o: dict) -> None:
 
 
 @eval_app.command("gan")
+@run_options(overwrite=False)
 def eval_gan_command(
     gan: str = typer.Option("world-gan", "--gan", help="world-gan (shipped) or a GAN folder."),
     n: int = typer.Option(1000, "--n", help="Samples per truncation.", min=0, max=MAX_COUNT),
-    seed: int = options.Seed,
-    device: str = options.Device,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Measure a world GAN: world-cnn's and world-vit's agreement with the conditioning class at
     truncation 1 and 0.7, which concept values appear, and Fréchet distances to real renders."""
@@ -159,5 +158,5 @@ def eval_gan_command(
 
     if n < 10:
         raise GenlensError(f"--n must be at least 10, got {n}")
-    generator = load_generator(gan, resolve_device(device))
-    emit({"gan": gan, **evaluate_gan(generator, n=n, seed=EVAL_SEED + seed)}, as_json, _show_gan)
+    generator = load_generator(gan, resolve_device(run.device))
+    emit({"gan": gan, **evaluate_gan(generator, n=n, seed=EVAL_SEED + run.seed)}, run.as_json, _show_gan)

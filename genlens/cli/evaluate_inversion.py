@@ -9,6 +9,7 @@ import typer
 from genlens.world.seeds import held_out
 from genlens.cli import options
 from genlens.cli.options import MAX_COUNT
+from genlens.cli.option_groups import Run, run_options
 from genlens.cli.app import emit
 from genlens.cli.evaluate import eval_app
 from genlens.cli.outputs import claim_folder
@@ -16,6 +17,7 @@ from genlens.errors import GenlensError
 
 
 @eval_app.command("inversion")
+@run_options(report=())
 def eval_inversion(
     classifier: str = typer.Option(..., "--classifier", help="Classifier spec."),
     weights: Path = options.Weights,
@@ -33,11 +35,7 @@ def eval_inversion(
     observer: str = typer.Option(
         "auto", "--observer", help="Classifier that reads sources and samples independently (auto, none or a spec)."
     ),
-    report: Path = options.report_option(),
-    overwrite: bool = options.Overwrite,
-    seed: int = options.Seed,
-    device: str = options.Device,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Measure every inversion method on the same held-out images; optionally an HTML report.
 
@@ -58,8 +56,8 @@ def eval_inversion(
     if not names or n < 2 or samples < 1:
         raise GenlensError("--methods must name at least one method; --n at least 2; --samples at least 1")
     check_sampling(steps, sampler, 1.0)
-    claim_folder(report, "eval inversion", overwrite)
-    classifier, model, dev = options.load_model(classifier, weights, device)
+    claim_folder(run.report, "eval inversion", run.overwrite)
+    classifier, model, dev = options.load_model(classifier, weights, run.device)
     FeatureExtractor(model, [layer])  # an unknown layer fails here, before anything loads
     loaded = {name: load_method(name, model, layer, dev) for name in names}
     watcher = load_observer(observer, classifier, dev)
@@ -71,9 +69,9 @@ def eval_inversion(
             raise GenlensError("--images must hold at least two images (chance pairs each with another)")
         unrelated = sources.roll(1, 0)
     else:
-        sample = held_out(n, seed=seed, size=size)
+        sample = held_out(n, seed=run.seed, size=size)
         sources, records, probes = sample.images, sample.records, ConceptProbe.load()
-        unrelated = held_out(n, seed=seed + 1, size=size).images
+        unrelated = held_out(n, seed=run.seed + 1, size=size).images
     metrics, outcomes = compare(
         model,
         layer,
@@ -81,7 +79,7 @@ def eval_inversion(
         sources,
         unrelated,
         samples,
-        SamplingConfig(steps=steps, sampler=sampler, seed=seed),
+        SamplingConfig(steps=steps, sampler=sampler, seed=run.seed),
         records,
         probes,
         observer=watcher,
@@ -97,11 +95,11 @@ def eval_inversion(
         "methods": metrics,
         "reading": reading(metrics),
     }
-    if report is not None:
+    if run.report is not None:
         from genlens.report.comparison import comparison_report
 
-        result["report"] = str(comparison_report(result, sources, outcomes, report))
-    emit(result, as_json, lambda o: _print_table(o))
+        result["report"] = str(comparison_report(result, sources, outcomes, run.report))
+    emit(result, run.as_json, lambda o: _print_table(o))
 
 
 def _print_table(result: dict) -> None:

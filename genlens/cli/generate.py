@@ -10,6 +10,7 @@ import typer
 
 from genlens.cli import options
 from genlens.cli.options import MAX_COUNT
+from genlens.cli.option_groups import Run, run_options
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import claim_folder, mark_run
 from genlens.device import resolve_device
@@ -32,6 +33,7 @@ def read_captions(captions: list[str] | None, captions_file: Path | None) -> lis
 
 
 @app.command("generate")
+@run_options()
 def generate_command(
     caption: list[str] = typer.Option(None, "--caption", help="A caption; repeat for several."),
     captions_file: Path = typer.Option(None, "--captions", help="A text file, one caption per line."),
@@ -41,11 +43,8 @@ def generate_command(
     sampler: str = options.Sampler,
     guidance: float = options.CaptionGuidance,
     critic_guidance: float = options.CriticGuidance,
-    seed: int = options.Seed,
     out: Path = typer.Option(..., "--out", help="Output folder: images/, generated.jsonl, grid.png."),
-    overwrite: bool = options.Overwrite,
-    device: str = options.Device,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Generate images from captions with a base model: DIR/images/*.png, DIR/generated.jsonl (file,
     caption, seed per image; that caption and seed alone draw the image again) and DIR/grid.png."""
@@ -60,11 +59,11 @@ def generate_command(
     if n_per_caption < 1:
         raise GenlensError(f"--n-per-caption must be at least 1, got {n_per_caption}")
     check_sampling(steps, sampler, guidance)
-    claim_folder(out, "generate", overwrite, clear=False)
-    pipe = load_base(base, resolve_device(device))
+    claim_folder(out, "generate", run.overwrite, clear=False)
+    pipe = load_base(base, resolve_device(run.device))
     check_vocabulary(pipe.tokenizer, texts)
     t0 = time.perf_counter()
-    images, records = generate(pipe, texts, n_per_caption, steps, sampler, guidance, seed, critic_guidance=critic_guidance)
+    images, records = generate(pipe, texts, n_per_caption, steps, sampler, guidance, run.seed, critic_guidance=critic_guidance)
     seconds = round(time.perf_counter() - t0, 2)
 
     from PIL import Image
@@ -84,6 +83,6 @@ def generate_command(
     mark_run(out, "generate")
     emit(
         {"images": len(images), "out": str(out), "seconds": seconds},
-        as_json,
+        run.as_json,
         lambda o: print(f"{o['images']} images in {o['seconds']} s -> {out}"),
     )

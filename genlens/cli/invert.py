@@ -9,11 +9,13 @@ import typer
 from genlens.cli import options
 from genlens.cli.options import MAX_COUNT, MAX_SCALE
 from genlens.classifiers.user_models import with_weights
+from genlens.cli.option_groups import Run, run_options
 from genlens.cli.app import app, emit
 from genlens.errors import GenlensError
 
 
 @app.command("invert")
+@run_options()
 def invert_command(
     inverter: Path = typer.Option(None, "--inverter", help="An inverter folder."),
     classifier: str = typer.Option(None, "--classifier", help="With --layer: use the shipped inverter."),
@@ -35,10 +37,7 @@ def invert_command(
     ),
     out: Path = typer.Option(None, "--out", help="Folder for grids/, results.jsonl and summary.json."),
     list_: bool = typer.Option(False, "--list", help="List the shipped inverters and exit.", metavar=""),
-    overwrite: bool = options.Overwrite,
-    seed: int = options.Seed,
-    device: str = options.Device,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Invert features: source | samples grids, per-image results and a summary of fidelity.
 
@@ -50,7 +49,7 @@ def invert_command(
     from genlens.inversion.registry import find_inverter
 
     if list_:
-        return _list_shipped(as_json)
+        return _list_shipped(run.as_json)
     import json
 
     from genlens.device import resolve_device
@@ -72,12 +71,12 @@ def invert_command(
     if samples < 1 or steer < 0:
         raise GenlensError("--samples must be at least 1, --steer at least 0")
     check_sampling(steps, sampler, guidance)
-    dev = resolve_device(device)
+    dev = resolve_device(run.device)
     inv = FeatureInverter.load(inverter, device=dev).steered(FeatureSteering(strength=steer))
     if layer is not None and layer != inv.config.layer:
         raise GenlensError(f"the inverter in {inverter} was trained for layer {inv.config.layer}, not {layer}")
-    claim_folder(out, "invert", overwrite)
-    batch, records, probes, sources = _sources(world, images, seed, inv.classifier.input_size)
+    claim_folder(out, "invert", run.overwrite)
+    batch, records, probes, sources = _sources(world, images, run.seed, inv.classifier.input_size)
     watcher = load_observer(observer, inv.config.classifier, dev)
     summary = invert_and_measure(
         inv,
@@ -85,13 +84,13 @@ def invert_command(
         out,
         records,
         samples,
-        SamplingConfig(steps, sampler, guidance, seed),
+        SamplingConfig(steps, sampler, guidance, run.seed),
         probes=probes,
         observer=watcher,
         sources=sources,
     )
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    emit(summary, as_json)
+    emit(summary, run.as_json)
 
 
 def _list_shipped(as_json: bool) -> None:

@@ -1,12 +1,16 @@
 """What the commands built on an inverter share: which inverter (a folder, or a shipped one by
-classifier and layer), the sampling options, and float lists."""
+classifier and layer) and how it samples, as one option group; float lists; sources."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import typer
 
+from genlens.cli import options
+from genlens.cli.option_groups import option_group
 from genlens.cli.options import MAX_COUNT, MAX_SCALE
 from genlens.errors import GenlensError
 
@@ -15,6 +19,40 @@ ShippedClassifier = typer.Option(None, "--classifier", help="With --layer: use t
 Layer = typer.Option(None, "--layer", help="With --classifier: the layer of the shipped inverter.")
 Guidance = typer.Option(1.75, "--guidance", help="Classifier-free guidance scale (FeatInv: 1.75).", min=0.0, max=MAX_SCALE)
 Samples = typer.Option(1, "--samples", help="Samples per map.", min=0, max=MAX_COUNT)
+
+
+@dataclass(frozen=True)
+class InverterSampling:
+    """Which inverter (--inverter DIR, or the shipped one of --classifier and --layer) and how it
+    samples (--samples per map, --steps, --sampler, --guidance)."""
+
+    inverter: Optional[Path] = None
+    classifier: Optional[str] = None
+    layer: Optional[str] = None
+    samples: int = 1
+    steps: int = 20
+    sampler: str = "dpm"
+    guidance: float = 1.75
+
+    def load(self, device):
+        """The FeatureInverter on device."""
+        return load_inverter(self.inverter, self.classifier, self.layer, device)
+
+    def config(self, seed: int):
+        """The checked SamplingConfig."""
+        return sampling_config(self.steps, self.sampler, self.guidance, seed, self.samples)
+
+
+#: The group on a command's `inversion: InverterSampling` parameter.
+inverter_sampling = option_group("inversion", InverterSampling, {
+    "inverter": (Optional[Path], Inverter),
+    "classifier": (Optional[str], ShippedClassifier),
+    "layer": (Optional[str], Layer),
+    "samples": (int, Samples),
+    "steps": (int, options.Steps),
+    "sampler": (str, options.Sampler),
+    "guidance": (float, Guidance),
+})
 
 
 def load_inverter(inverter: Path | None, classifier: str | None, layer: str | None, device):

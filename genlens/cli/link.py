@@ -9,6 +9,7 @@ import typer
 
 from genlens.cli import options
 from genlens.cli.options import MAX_COUNT, MAX_SCALE
+from genlens.cli.option_groups import Run, run_options
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import claim_folder, mark_run
 
@@ -27,6 +28,7 @@ def _show_fit(o: dict) -> None:
 
 
 @link_app.command("fit")
+@run_options()
 def fit_command(
     classifier: str = typer.Option(..., "--classifier", help="Classifier spec (world-cnn, timm:NAME, a folder, ...)."),
     weights: Path = options.Weights,
@@ -38,10 +40,7 @@ def fit_command(
     faithful: bool = typer.Option(False, "--faithful", help="The paper's settings: OLS, truncation 0.7.", metavar=""),
     reader: str = options.Reader,
     out: Path = typer.Option(..., "--out", help="Link folder: config.json, model.safetensors, card.json."),
-    overwrite: bool = options.Overwrite,
-    seed: int = options.Seed,
-    device: str = options.Device,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Fit the linear link from a classifier's features to a generator's latent on pairs drawn from
     the generator; report held-out latent R^2 and the cycle image -> features -> latent -> image read
@@ -56,13 +55,13 @@ def fit_command(
 
     if not 0 < held_out < 1:
         raise GenlensError(f"--held-out must be between 0 and 1, got {held_out}")
-    claim_folder(out, "link fit", overwrite, clear=False, model=True)
-    classifier, model, dev = options.load_model(classifier, weights, device)
+    claim_folder(out, "link fit", run.overwrite, clear=False, model=True)
+    classifier, model, dev = options.load_model(classifier, weights, run.device)
     layer = layer or penultimate_layer(model)
     FeatureExtractor(model, [layer])  # an unknown layer fails here, listing the valid ones
     gen = load_generator(generator, dev)
     world = model.config.task is not None
-    settings = LinkSettings(n=n, held_out=held_out, seed=seed, faithful=faithful, keep_agreeing=not keep_all)
+    settings = LinkSettings(n=n, held_out=held_out, seed=run.seed, faithful=faithful, keep_agreeing=not keep_all)
     link, metrics = link_classifier(
         model, gen, generator, layer, settings,
         probes=ConceptProbe.load() if world else None, reader=load_reader(reader, dev) if world else None,
@@ -70,7 +69,7 @@ def fit_command(
     card = {"kind": "link", "classifier": classifier, "layer": layer, "generator": generator, **metrics}
     link.save(out, card)
     mark_run(out, "link fit")
-    emit({**card, "out": str(out)}, as_json, _show_fit)
+    emit({**card, "out": str(out)}, run.as_json, _show_fit)
 
 
 def parse_units(units: str, dim: int) -> list[int]:
@@ -112,6 +111,7 @@ def _show_units(o: dict) -> None:
 
 
 @link_app.command("units")
+@run_options(report=("units.json",))
 def units_command(
     link: Path = typer.Option(..., "--link", help="A link folder from `genlens link fit`."),
     units: str = typer.Option("all", "--units", help="all, or indices like 0,3,10-20."),
@@ -122,11 +122,7 @@ def units_command(
     population: int = typer.Option(1000, "--population", help="Generator samples the ranges and correlations come from.", min=0, max=MAX_COUNT),
     null: int = typer.Option(32, "--null", help="Random directions of matched norm (the null).", min=0, max=MAX_COUNT),
     faithful: bool = typer.Option(False, "--faithful", help="The paper's sweep: min-max range, 3 steps, replace.", metavar=""),
-    report: Path = options.report_option("units.json"),
-    overwrite: bool = options.Overwrite,
-    seed: int = options.Seed,
-    device: str = options.Device,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Sweep units of the linked features, render each sweep, and label every unit selective,
     superposed or silent from what the probes, the morphology and the classifier see change.
@@ -141,22 +137,22 @@ def units_command(
     from genlens.linking.units import sweep_units
     from genlens.measure.probes import ConceptProbe
 
-    claim_folder(report, "link units", overwrite)
+    claim_folder(run.report, "link units", run.overwrite)
     linked = LinkMap.load(link)
     picked = parse_units(units, linked.config.feature_dim)
     low, high = parse_range(sweep_range)
     modes = MODES if mode == "both" else (mode,)
     if sources < 2 or population < sources or null < 1:
         raise GenlensError("--sources must be at least 2, --population at least --sources, --null at least 1")
-    settings = SweepSettings(steps=steps, low=low, high=high, modes=modes, null=null, sources=sources, seed=seed, faithful=faithful)
-    _, model, dev = options.load_model(linked.config.classifier, None, device)
+    settings = SweepSettings(steps=steps, low=low, high=high, modes=modes, null=null, sources=sources, seed=run.seed, faithful=faithful)
+    _, model, dev = options.load_model(linked.config.classifier, None, run.device)
     if list(model.class_names) != linked.config.class_names:
         raise GenlensError(f"{link} was fitted for another classifier than {linked.config.classifier} loads now")
     gen = load_generator(linked.config.generator, dev)
     import time
 
     t0 = time.perf_counter()
-    pairs = paired_data(model, gen, linked.config.layer, population, seed=seed + 1_000)
+    pairs = paired_data(model, gen, linked.config.layer, population, seed=run.seed + 1_000)
     results, strips = sweep_units(
         linked, gen, model, pairs.features, pairs.features[:sources], picked, settings,
         probes=ConceptProbe.load() if model.config.task is not None else None,
@@ -167,12 +163,12 @@ def units_command(
         "modes": results,
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    if report is not None:
+    if run.report is not None:
         from genlens.report.linking import units_report
 
-        out["report"] = str(units_report(out, strips, report))
-        (Path(report) / "units.json").write_text(json.dumps(out, indent=1))
-    emit(out, as_json, _show_units)
+        out["report"] = str(units_report(out, strips, run.report))
+        (Path(run.report) / "units.json").write_text(json.dumps(out, indent=1))
+    emit(out, run.as_json, _show_units)
 
 
 def _show_counterfactual(o: dict) -> None:
@@ -188,6 +184,7 @@ def _show_counterfactual(o: dict) -> None:
 
 
 @link_app.command("counterfactual")
+@run_options(report=("counterfactual.json",))
 def counterfactual_command(
     link: Path = typer.Option(..., "--link", help="A link folder from `genlens link fit`."),
     target: str = typer.Option(..., "--target", help="The class the counterfactual must reach."),
@@ -197,11 +194,7 @@ def counterfactual_command(
     steps: int = typer.Option(500, "--steps", help="Most optimisation steps.", min=0, max=MAX_COUNT),
     l1: float = typer.Option(0.0, "--l1", help="Sparsity: soft threshold per step as a share of the largest gradient.", min=0.0, max=MAX_SCALE),
     faithful: bool = typer.Option(False, "--faithful", help="The paper's optimisation.", metavar=""),
-    report: Path = options.report_option("counterfactual.json"),
-    overwrite: bool = options.Overwrite,
-    seed: int = options.Seed,
-    device: str = options.Device,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Shift each source's linked features until the classifier's head prefers TARGET, render the path
     with the generator, and report success, the units that carry the shift and what changes.
@@ -219,21 +212,21 @@ def counterfactual_command(
     from genlens.linking.pairs import layer_features, paired_data
     from genlens.measure.probes import ConceptProbe
 
-    claim_folder(report, "link counterfactual", overwrite)
+    claim_folder(run.report, "link counterfactual", run.overwrite)
     linked = LinkMap.load(link)
     names = linked.config.class_names
     if target not in names:
         raise GenlensError(f"unknown target class '{target}', expected one of {', '.join(names)}")
     if (world is None) == (not image):
         raise GenlensError("give sources with --world N or --image PATH, not both")
-    _, model, dev = options.load_model(linked.config.classifier, None, device)
+    _, model, dev = options.load_model(linked.config.classifier, None, run.device)
     if world is not None:
 
         if model.config.task is None:
             raise GenlensError(f"{linked.config.classifier} is not a world classifier; give --image files")
         if source is not None and source not in names:
             raise GenlensError(f"unknown source class '{source}', expected one of {', '.join(names)}")
-        sample = held_out(max(world * 8, 64) if source else world, model.config.task, seed)
+        sample = held_out(max(world * 8, 64) if source else world, model.config.task, run.seed)
         keep = torch.ones(len(sample), dtype=torch.bool) if source is None else sample.labels == names.index(source)
         images = sample.images[keep][:world]
     else:
@@ -247,18 +240,18 @@ def counterfactual_command(
     probe_map = extractor(images[:1])[linked.config.layer]
     if probe_map.dim() != 2:
         raise GenlensError(f"counterfactuals need a vector layer (the head's input); {linked.config.layer} is a map")
-    settings = CounterfactualSettings(steps=steps, l1=l1, seed=seed, faithful=faithful)
+    settings = CounterfactualSettings(steps=steps, l1=l1, seed=run.seed, faithful=faithful)
     head = lambda f: extractor.logits_from(linked.config.layer, f)  # noqa: E731
     gen = load_generator(linked.config.generator, dev)
     probes = ConceptProbe.load() if model.config.task is not None else None
-    population = paired_data(model, gen, linked.config.layer, 1000, seed=seed + 2_000).features
+    population = paired_data(model, gen, linked.config.layer, 1000, seed=run.seed + 2_000).features
     result, path = counterfactuals(
         linked, gen, model, head, features, names.index(target), settings, probes, population=population
     )
     result["target_name"] = target
     result["source_class"] = source
     result["faithful"] = faithful
-    if report is not None:
+    if run.report is not None:
         from genlens.report.html import HtmlReport, image_grid
 
         page = HtmlReport(f"Counterfactuals of {linked.config.classifier} towards {target}")
@@ -267,6 +260,6 @@ def counterfactual_command(
             f"image of the counterfactual is classified as {target} for {result['success']}."
         )
         page.image(image_grid(path[:16].flatten(0, 1), path.shape[1], scale=3), "rows: sources; columns: the path from the source's features to the counterfactual")
-        result["report"] = str(page.write(Path(report) / "report.html"))
-        (Path(report) / "counterfactual.json").write_text(json.dumps(result, indent=1))
-    emit(result, as_json, _show_counterfactual)
+        result["report"] = str(page.write(Path(run.report) / "report.html"))
+        (Path(run.report) / "counterfactual.json").write_text(json.dumps(result, indent=1))
+    emit(result, run.as_json, _show_counterfactual)

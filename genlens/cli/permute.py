@@ -9,12 +9,14 @@ import typer
 from genlens.world.seeds import EVAL_SEED
 from genlens.cli import options
 from genlens.cli.options import MAX_COUNT
+from genlens.cli.option_groups import Run, run_options
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import claim_folder
 from genlens.errors import GenlensError
 
 
 @app.command("permute")
+@run_options(report=())
 def permute_command(
     classifier: str = typer.Option(..., "--classifier", help="Classifier spec."),
     weights: Path = options.Weights,
@@ -32,11 +34,7 @@ def permute_command(
     steps: int = options.Steps,
     pool: int = typer.Option(None, "--pool", help="Images per distinct caption (reuse across rows).", min=0, max=MAX_COUNT),
     reader: str = options.Reader,
-    report: Path = options.report_option(),
-    overwrite: bool = options.Overwrite,
-    seed: int = options.Seed,
-    device: str = options.Device,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Rank concepts by how much the classifier's performance drops when each is permuted across captions.
 
@@ -49,15 +47,15 @@ def permute_command(
         raise GenlensError("give exactly one of --world TASK and --concepts CSV (with --caption-template)")
     if repeats < 1 or n < 2 or steps < 1:
         raise GenlensError("--repeats and --steps must be at least 1, --n at least 2")
-    claim_folder(report, "permute", overwrite)
-    classifier, model, dev = options.load_model(classifier, weights, device)
+    claim_folder(run.report, "permute", run.overwrite)
+    classifier, model, dev = options.load_model(classifier, weights, run.device)
     probes, real = None, None
     if world is not None:
         from genlens.permutation.world_table import world_table
 
         if world not in ("shape", "shortcut"):
             raise GenlensError(f"--world takes a single-object task (shape or shortcut), not '{world}'")
-        table, real = world_table(world, n, EVAL_SEED + seed, size=model.input_size)
+        table, real = world_table(world, n, EVAL_SEED + run.seed, size=model.input_size)
         labels, probes = table.labels, ConceptProbe.load()
     else:
         from genlens.permutation.table import ConceptTable
@@ -75,13 +73,13 @@ def permute_command(
     from genlens.measure.reader import load_reader
 
     independent = load_reader(reader, dev) if real is not None else None
-    result, runs = depict(model, table, labels, gen, real, probes, metric, repeats, seed, pool, independent)
+    result, runs = depict(model, table, labels, gen, real, probes, metric, repeats, run.seed, pool, independent)
     result["classifier"] = classifier
-    if report is not None:
+    if run.report is not None:
         from genlens.report.permutation import permutation_report
 
-        result["report"] = str(permutation_report(result, runs, report))
-    emit(result, as_json, _print_ranking)
+        result["report"] = str(permutation_report(result, runs, run.report))
+    emit(result, run.as_json, _print_ranking)
 
 
 def _label_indices(labels, class_names: list[str]):

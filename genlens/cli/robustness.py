@@ -9,6 +9,7 @@ import typer
 
 from genlens.cli import inverter_options as inv_opt
 from genlens.cli import options
+from genlens.cli.option_groups import Run, run_options
 from genlens.cli.app import app, emit
 from genlens.cli.options import MAX_COUNT
 from genlens.errors import GenlensError
@@ -32,26 +33,18 @@ def _names(text: str, allowed: tuple[str, ...], option: str) -> tuple[str, ...]:
 
 
 @app.command("robustness")
+@run_options(report=("robustness.json",))
+@inv_opt.inverter_sampling
 def robustness_command(
-    inverter: Path = inv_opt.Inverter,
-    classifier: str = inv_opt.ShippedClassifier,
-    layer: str = inv_opt.Layer,
+    inversion: inv_opt.InverterSampling = inv_opt.InverterSampling(),
     world: int = typer.Option(64, "--world", help="Held-out world images every condition is made from.", min=0, max=MAX_COUNT),
     corruptions: str = typer.Option("noise,blur,contrast,jpeg", "--corruptions", help="Any of noise, blur, contrast, jpeg, or none."),
     severities: str = typer.Option("1,2,3,4,5", "--severities", help="Corruption severities (1-5, CIFAR-10-C's parameters)."),
     ood: str = typer.Option("object-color,background-color,two-objects", "--ood", help="Out-of-distribution kinds, or none."),
     budgets: str = typer.Option("1,2,4,8,16", "--budgets", help="PGD L-inf budgets in 1/255 (empty: no adversarial inputs)."),
     pgd_steps: int = typer.Option(10, "--pgd-steps", help="PGD steps of budget / 4.", min=0, max=MAX_COUNT),
-    samples: int = inv_opt.Samples,
-    steps: int = options.Steps,
-    sampler: str = options.Sampler,
-    guidance: float = inv_opt.Guidance,
     reader: str = options.Reader,
-    report: Path = options.report_option("robustness.json"),
-    overwrite: bool = options.Overwrite,
-    seed: int = options.Seed,
-    device: str = options.Device,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Invert the features of corrupted, out-of-distribution and adversarial world images and read,
     per severity and budget, the classifier's accuracy and whether the inversions show the true
@@ -77,22 +70,22 @@ def robustness_command(
     if world < 1 or pgd_steps < 1:
         raise GenlensError("--world and --pgd-steps must be at least 1")
     settings = RobustnessSettings(_names(corruptions, tuple(SEVERITIES), "--corruptions"), levels,
-                                  _names(ood, OOD_KINDS, "--ood"), budget_list, pgd_steps, samples, seed)
-    sampling = inv_opt.sampling_config(steps, sampler, guidance, seed, samples)
-    claim_folder(report, "robustness", overwrite)
-    dev = resolve_device(device)
-    inv = inv_opt.load_inverter(inverter, classifier, layer, dev)
+                                  _names(ood, OOD_KINDS, "--ood"), budget_list, pgd_steps, inversion.samples, run.seed)
+    sampling = inversion.config(run.seed)
+    claim_folder(run.report, "robustness", run.overwrite)
+    dev = resolve_device(run.device)
+    inv = inversion.load(dev)
     task = inv.classifier.config.task or "shape"
-    sample = held_out(world, task=task, seed=seed, size=inv.classifier.input_size)
+    sample = held_out(world, task=task, seed=run.seed, size=inv.classifier.input_size)
     result, strips = robustness_study(inv, sample.images, sample.labels, sample.records, settings, sampling,
                                       ConceptProbe.load(), load_reader(reader, dev))
     tolerance = falling_tolerance(world)
     result["falling"] = {k: is_falling([r["accuracy"] for r in rows], tolerance) for k, rows in result["corruptions"].items()}
     result["falling_tolerance"] = tolerance
     result["adversarial_verdict"] = adversarial_verdict(result)
-    if report is not None:
+    if run.report is not None:
         from genlens.report.robustness import robustness_report
 
-        result["report"] = str(robustness_report(result, strips, report))
-        (Path(report) / "robustness.json").write_text(json.dumps(result, indent=1))
-    emit(result, as_json, _show)
+        result["report"] = str(robustness_report(result, strips, run.report))
+        (Path(run.report) / "robustness.json").write_text(json.dumps(result, indent=1))
+    emit(result, run.as_json, _show)

@@ -9,6 +9,7 @@ import typer
 
 from genlens.cli import inverter_options as inv_opt
 from genlens.cli import options
+from genlens.cli.option_groups import Run, run_options
 from genlens.cli.app import app, emit
 from genlens.cli.options import MAX_COUNT
 from genlens.errors import GenlensError
@@ -24,10 +25,10 @@ def _show(o: dict) -> None:
 
 
 @app.command("steer")
+@run_options(report=("steering.json",))
+@inv_opt.inverter_sampling
 def steer_command(
-    inverter: Path = inv_opt.Inverter,
-    classifier: str = inv_opt.ShippedClassifier,
-    layer: str = inv_opt.Layer,
+    inversion: inv_opt.InverterSampling = inv_opt.InverterSampling(),
     concept: str = typer.Option(None, "--concept", help="CONCEPT=VALUE to steer towards, e.g. color=blue (optional with pca:K)."),
     source_value: str = typer.Option(None, "--from", help="The value steered away from (world sources are set to it); default: every other value."),
     direction: str = typer.Option("mean", "--direction", help="mean, cav, class (the classifier's head) or pca:K."),
@@ -38,16 +39,8 @@ def steer_command(
     more_images: list[Path] = options.MoreImages,
     direction_n: int = typer.Option(256, "--direction-n", help="World renders the direction is learnt from.", min=0, max=MAX_COUNT),
     control: bool = typer.Option(True, "--control/--no-control", help="Also sweep a random direction of the same norm.", metavar=""),
-    samples: int = inv_opt.Samples,
-    steps: int = options.Steps,
-    sampler: str = options.Sampler,
-    guidance: float = inv_opt.Guidance,
     reader: str = options.Reader,
-    report: Path = options.report_option("steering.json"),
-    overwrite: bool = options.Overwrite,
-    seed: int = options.Seed,
-    device: str = options.Device,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Steer a layer's maps along a concept direction, invert each step and read what changes.
 
@@ -68,25 +61,25 @@ def steer_command(
         check_value(name, source_value)
     parse_kind(direction)
     settings = SteeringSettings(
-        name, value, direction, source_value, inv_opt.float_list(alphas, "--alphas"), region, samples, control, direction_n, seed
+        name, value, direction, source_value, inv_opt.float_list(alphas, "--alphas"), region, inversion.samples, control, direction_n, run.seed
     )
     settings.checked_alphas()
     if direction_n < 2:
         raise GenlensError("--direction-n must be at least 2")
-    sampling = inv_opt.sampling_config(steps, sampler, guidance, seed, samples)
-    claim_folder(report, "steer", overwrite)
-    dev = resolve_device(device)
-    inv = inv_opt.load_inverter(inverter, classifier, layer, dev)
+    sampling = inversion.config(run.seed)
+    claim_folder(run.report, "steer", run.overwrite)
+    dev = resolve_device(run.device)
+    inv = inversion.load(dev)
     batch, masks, probes = inv_opt.sources(
-        world, options.image_list(images, more_images), seed, inv.classifier.input_size, name, source_value,
+        world, options.image_list(images, more_images), run.seed, inv.classifier.input_size, name, source_value,
         world_model=inv.classifier.config.task is not None,
     )
     from genlens.measure.reader import load_reader
 
     result, strips = steer_study(inv, batch, settings, sampling, probes, load_reader(reader, dev), masks)
-    if report is not None:
+    if run.report is not None:
         from genlens.report.steering import steering_report
 
-        result["report"] = str(steering_report(result, batch, strips, report))
-        (Path(report) / "steering.json").write_text(json.dumps(result, indent=1))
-    emit(result, as_json, _show)
+        result["report"] = str(steering_report(result, batch, strips, run.report))
+        (Path(run.report) / "steering.json").write_text(json.dumps(result, indent=1))
+    emit(result, run.as_json, _show)

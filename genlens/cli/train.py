@@ -9,6 +9,7 @@ import typer
 from genlens.cli import options
 from genlens.cli.options import MAX_COUNT, MAX_SCALE
 from genlens.classifiers.user_models import with_weights
+from genlens.cli.option_groups import Run, run_options
 from genlens.cli.app import app, emit
 from genlens.cli.outputs import claim_training_folder
 from genlens.errors import GenlensError
@@ -34,6 +35,7 @@ def _settings(steps, batch_size, lr, seed, device, checkpoint_every, **more) -> 
 
 
 @train_app.command("classifier")
+@run_options()
 def train_classifier_command(
     out: Path = typer.Option(..., "--out", help="Folder for config.json, model.safetensors, card.json."),
     task: str = typer.Option("shape", "--task", help="shape, shortcut or depict6."),
@@ -48,10 +50,7 @@ def train_classifier_command(
     augment: bool = typer.Option(
         False, "--augment", help="Blur and noise the training images at random, as the shipped world-vit was trained.", metavar=""
     ),
-    seed: int = options.Seed,
-    device: str = options.Device,
-    overwrite: bool = options.Overwrite,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Train a classifier from scratch on fresh renders of TASK, or on your images (--data)."""
     from genlens.classifiers.architectures import build_net
@@ -59,14 +58,14 @@ def train_classifier_command(
     from genlens.measure.perturbations import Augmentation
 
     build_net(arch, 2, size)  # an unknown architecture fails before any folder is claimed
-    claim_training_folder(out, overwrite)
+    claim_training_folder(out, run.overwrite)
     _, card = train_classifier(
-        None if data is not None else task, arch, out, _settings(steps, batch_size, lr, seed, device, checkpoint_every),
+        None if data is not None else task, arch, out, _settings(steps, batch_size, lr, run.seed, run.device, checkpoint_every),
         size=size, eval_n=eval_n, data=data, augmentation=Augmentation() if augment else None,
     )
     emit(
         card,
-        as_json,
+        run.as_json,
         lambda c: print(
             f"{arch} on {data or task}: test accuracy {c['test_accuracy']:.4f}, "
             f"{c['steps']} steps in {c['seconds']} s on {c['device']} -> {out}"
@@ -75,24 +74,22 @@ def train_classifier_command(
 
 
 @train_app.command("probes")
+@run_options()
 def train_probes_command(
     out: Path = typer.Option(..., "--out"),
     steps: int = typer.Option(2500, "--steps", min=0, max=MAX_COUNT),
     batch_size: int = typer.Option(128, "--batch-size", min=0, max=MAX_COUNT),
     lr: float = typer.Option(2e-3, "--lr", min=0.0, max=MAX_SCALE),
     checkpoint_every: int = typer.Option(250, "--checkpoint-every", min=0, max=MAX_COUNT),
-    seed: int = options.Seed,
-    device: str = options.Device,
-    overwrite: bool = options.Overwrite,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Train the concept probes (shape, colour, size, position, background pattern and colour) on
     renders blurred and noised at random, so that they read generated images too."""
     from genlens.measure.probe_training import train_probes
 
-    claim_training_folder(out, overwrite)
-    _, card = train_probes(out, _settings(steps, batch_size, lr, seed, device, checkpoint_every))
-    emit(card, as_json, lambda c: print(f"probes: {c['test_accuracy']} in {c['seconds']} s -> {out}"))
+    claim_training_folder(out, run.overwrite)
+    _, card = train_probes(out, _settings(steps, batch_size, lr, run.seed, run.device, checkpoint_every))
+    emit(card, run.as_json, lambda c: print(f"probes: {c['test_accuracy']} in {c['seconds']} s -> {out}"))
 
 
 @train_app.command("defaults")
@@ -134,6 +131,7 @@ def _card_line(name: str, card: dict) -> str:
 
 
 @train_app.command("diffusion")
+@run_options()
 def train_diffusion_command(
     out: Path = typer.Option(..., "--out", help="Pipeline folder (diffusers layout) + card.json."),
     design: str = typer.Option(
@@ -148,10 +146,7 @@ def train_diffusion_command(
         "(pixel: upright; latent: shared)."
     ),
     checkpoint_every: int = typer.Option(None, "--checkpoint-every", help="Steps between checkpoints (pixel: 500; latent: 100).", min=0, max=MAX_COUNT),
-    seed: int = options.Seed,
-    device: str = options.Device,
-    overwrite: bool = options.Overwrite,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Train the world's text-conditioned base diffusion model on rendered scenes and their captions."""
     from dataclasses import replace
@@ -168,20 +163,21 @@ def train_diffusion_command(
         return default if value is None else value
 
     chosen = BaseDesign(pose=pose or ("shared" if design == "latent" else "upright"))  # fails before any folder is claimed
-    claim_training_folder(out, overwrite)
+    claim_training_folder(out, run.overwrite)
     if design == "pixel":
-        settings = _settings(given(steps, 30000), batch_size, given(lr, 3e-4), seed, device, given(checkpoint_every, 500),
+        settings = _settings(given(steps, 30000), batch_size, given(lr, 3e-4), run.seed, run.device, given(checkpoint_every, 500),
                              weight_decay=0.0, max_grad_norm=1.0)
         _, card = train_diffusion(out, settings, size=size, design=chosen)
     else:
         unet = latent.base
-        settings = _settings(given(steps, unet.steps), batch_size, given(lr, unet.lr), seed, device, given(checkpoint_every, unet.checkpoint_every),
+        settings = _settings(given(steps, unet.steps), batch_size, given(lr, unet.lr), run.seed, run.device, given(checkpoint_every, unet.checkpoint_every),
                              weight_decay=0.0, max_grad_norm=1.0, ema_decay=unet.ema_decay)
-        _, card = train_latent_base(out, replace(latent, base=settings, design=replace(latent.design, pose=chosen.pose)).on(device))
-    emit(card, as_json, lambda c: print(_trained_line("base diffusion", c, out)))
+        _, card = train_latent_base(out, replace(latent, base=settings, design=replace(latent.design, pose=chosen.pose)).on(run.device))
+    emit(card, run.as_json, lambda c: print(_trained_line("base diffusion", c, out)))
 
 
 @train_app.command("inverter")
+@run_options()
 def train_inverter_command(
     out: Path = typer.Option(..., "--out", help="Inverter folder: controlnet/, inverter.json, card.json."),
     classifier: str = typer.Option(..., "--classifier", help="Classifier spec."),
@@ -218,10 +214,7 @@ def train_inverter_command(
         help="An inverter folder for this layer to continue from (a second phase) instead of a fresh one.",
     ),
     random_init: bool = options.RandomInit,
-    seed: int = options.Seed,
-    device: str = options.Device,
-    overwrite: bool = options.Overwrite,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Train a FeatInv inverter: a FeatureControlNet on a frozen base, features computed on the fly.
 
@@ -235,7 +228,7 @@ def train_inverter_command(
     from genlens.inversion.inverter import FeatureInverter
     from genlens.inversion.training import train_inverter
 
-    claim_training_folder(out, overwrite)
+    claim_training_folder(out, run.overwrite)
     model = load_classifier(classifier, random_init=random_init)
     FeatureExtractor(model, [layer])  # an unknown layer fails here, before anything loads
     pipe = load_base(base)
@@ -245,13 +238,13 @@ def train_inverter_command(
         if start.config.layer != layer:
             raise GenlensError(f"--init {init} was trained for layer {start.config.layer}, not {layer}")
     size = resolution or pipe.image_size
-    images = FolderImages(data, size, seed) if data is not None else WorldImages(size, seed)
+    images = FolderImages(data, size, run.seed) if data is not None else WorldImages(size, run.seed)
     settings = _settings(
         steps,
         batch_size,
         lr,
-        seed,
-        device,
+        run.seed,
+        run.device,
         checkpoint_every,
         grad_accum=grad_accum,
         weight_decay=0.0,
@@ -271,10 +264,11 @@ def train_inverter_command(
         whitened_loss=whitened_loss,
         init=start.controlnet if start else None,
     )
-    emit(card, as_json, lambda c: print(_trained_line(f"inverter {classifier} {layer}", c, out)))
+    emit(card, run.as_json, lambda c: print(_trained_line(f"inverter {classifier} {layer}", c, out)))
 
 
 @train_app.command("decoder")
+@run_options()
 def train_decoder_command(
     out: Path = typer.Option(..., "--out", help="Decoder folder: config.json, model.safetensors, card.json."),
     classifier: str = typer.Option(..., "--classifier", help="Classifier spec."),
@@ -289,10 +283,7 @@ def train_decoder_command(
     feature_weight: float = typer.Option(1.0, "--feature-weight", help="Weight of the feature loss.", min=0.0, max=MAX_SCALE),
     checkpoint_every: int = typer.Option(250, "--checkpoint-every", min=0, max=MAX_COUNT),
     random_init: bool = options.RandomInit,
-    seed: int = options.Seed,
-    device: str = options.Device,
-    overwrite: bool = options.Overwrite,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Train a Dosovitskiy & Brox decoder: an up-convolutional network from a layer's map to the image."""
     classifier = with_weights(classifier, weights)
@@ -301,21 +292,22 @@ def train_decoder_command(
     from genlens.inversion.data import FolderImages, WorldImages
     from genlens.inversion.decoder_training import train_decoder
 
-    claim_training_folder(out, overwrite)
+    claim_training_folder(out, run.overwrite)
     model = load_classifier(classifier, random_init=random_init)
     FeatureExtractor(model, [layer])
     size = model.input_size
-    images = FolderImages(data, size, seed) if data is not None else WorldImages(size, seed)
-    settings = _settings(steps, batch_size, lr, seed, device, checkpoint_every, weight_decay=0.0)
+    images = FolderImages(data, size, run.seed) if data is not None else WorldImages(size, run.seed)
+    settings = _settings(steps, batch_size, lr, run.seed, run.device, checkpoint_every, weight_decay=0.0)
     _, card = train_decoder(model, layer, images, out, settings, feature_weight=feature_weight)
     emit(
         card,
-        as_json,
+        run.as_json,
         lambda c: print(f"decoder {classifier} {layer}: {c['validation']} in {c['seconds']} s -> {out}"),
     )
 
 
 @train_app.command("gan")
+@run_options()
 def train_gan_command(
     out: Path = typer.Option(..., "--out", help="Folder for config.json, model.safetensors, card.json."),
     task: str = typer.Option("shape", "--task", help="The world task whose labels condition the GAN."),
@@ -327,25 +319,22 @@ def train_gan_command(
     critic_weight: float = typer.Option(1.0, "--critic-weight", help="Weight of the critic's cross-entropy with the class.", min=0.0, max=MAX_SCALE),
     checkpoint_every: int = typer.Option(250, "--checkpoint-every", min=0, max=MAX_COUNT),
     eval_n: int = typer.Option(1000, "--eval-n", help="Samples per truncation for the card's figures (0: none).", min=0, max=MAX_COUNT),
-    seed: int = options.Seed,
-    device: str = options.Device,
-    overwrite: bool = options.Overwrite,
-    as_json: bool = options.Json,
+    run: Run = Run(),
 ):
     """Train the world GAN (style-based, class-conditional) on fresh renders of TASK."""
     from genlens.linking.gan_training import GANSettings, train_gan
     from genlens.world import get_task
 
     get_task(task)
-    claim_training_folder(out, overwrite)
+    claim_training_folder(out, run.overwrite)
     if r1_gamma < 0:
         raise GenlensError(f"--r1-gamma must be at least 0, got {r1_gamma}")
     settings = TrainSettings(
         steps=steps, batch_size=batch_size, lr=lr, warmup=0, weight_decay=0.0, schedule="constant",
-        checkpoint_every=checkpoint_every, seed=seed, device=device,
+        checkpoint_every=checkpoint_every, seed=run.seed, device=run.device,
     )
     if critic is not None and not (critic / "config.json").is_file():
         raise GenlensError(f"--critic {critic} is not a critic folder (no config.json)")
     gan = GANSettings(r1_gamma=r1_gamma, task=task, critic=None if critic is None else str(critic), critic_weight=critic_weight)
     _, card = train_gan(out, settings, gan, eval_n=eval_n)
-    emit(card, as_json, lambda c: print(f"world GAN: {c['steps']} steps in {c['seconds']} s on {c['device']} -> {out}"))
+    emit(card, run.as_json, lambda c: print(f"world GAN: {c['steps']} steps in {c['seconds']} s on {c['device']} -> {out}"))
