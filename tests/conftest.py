@@ -3,6 +3,10 @@ import os
 # Nothing in the tests may reach a hub: pretrained-weight paths must fail fast and clearly.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GENLENS_OFFLINE", "1")
+# pytest-xdist runs one worker a core (pyproject's addopts): each worker, and every genlens it
+# starts, keeps to one thread, or the workers' threads would outnumber the cores.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["GENLENS_THREADS"] = os.environ["OMP_NUM_THREADS"] = "1"
 
 import subprocess  # noqa: E402
 import sys  # noqa: E402
