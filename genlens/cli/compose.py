@@ -28,7 +28,7 @@ def _show(o: dict) -> None:
 @run_options(report=("composition.json",))
 @inv_opt.inverter_sampling
 def compose_command(
-    inversion: inv_opt.InverterSampling = inv_opt.InverterSampling(),
+    inversion: inv_opt.InverterSampling = None,
     world: int = typer.Option(64, "--world", help="Pairs of held-out world images: A's object on the left, B's on the right.", min=0, max=MAX_COUNT),
     modes: str = typer.Option("halves,channels,interpolate,ablate", "--modes", help="Any of halves, channels, interpolate, ablate."),
     groups: int = typer.Option(2, "--groups", help="Channel groups swapped or ablated.", min=0, max=MAX_COUNT),

@@ -26,13 +26,13 @@ class InverterSampling:
     """Which inverter (--inverter DIR, or the shipped one of --classifier and --layer) and how it
     samples (--samples per map, --steps, --sampler, --guidance)."""
 
-    inverter: Optional[Path] = None
-    classifier: Optional[str] = None
-    layer: Optional[str] = None
-    samples: int = 1
-    steps: int = 20
-    sampler: str = "dpm"
-    guidance: float = 1.75
+    inverter: Optional[Path]
+    classifier: Optional[str]
+    layer: Optional[str]
+    samples: int
+    steps: int
+    sampler: str
+    guidance: float
 
     def load(self, device):
         """The FeatureInverter on device."""
@@ -43,7 +43,7 @@ class InverterSampling:
         return sampling_config(self.steps, self.sampler, self.guidance, seed, self.samples)
 
 
-#: The group on a command's `inversion: InverterSampling` parameter.
+#: The group on a command's `inversion: InverterSampling = None` parameter (the options' defaults are its defaults).
 inverter_sampling = option_group("inversion", InverterSampling, {
     "inverter": (Optional[Path], Inverter),
     "classifier": (Optional[str], ShippedClassifier),

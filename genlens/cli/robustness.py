@@ -36,7 +36,7 @@ def _names(text: str, allowed: tuple[str, ...], option: str) -> tuple[str, ...]:
 @run_options(report=("robustness.json",))
 @inv_opt.inverter_sampling
 def robustness_command(
-    inversion: inv_opt.InverterSampling = inv_opt.InverterSampling(),
+    inversion: inv_opt.InverterSampling = None,
     world: int = typer.Option(64, "--world", help="Held-out world images every condition is made from.", min=0, max=MAX_COUNT),
     corruptions: str = typer.Option("noise,blur,contrast,jpeg", "--corruptions", help="Any of noise, blur, contrast, jpeg, or none."),
     severities: str = typer.Option("1,2,3,4,5", "--severities", help="Corruption severities (1-5, CIFAR-10-C's parameters)."),

@@ -28,7 +28,7 @@ def _show(o: dict) -> None:
 @run_options(report=("steering.json",))
 @inv_opt.inverter_sampling
 def steer_command(
-    inversion: inv_opt.InverterSampling = inv_opt.InverterSampling(),
+    inversion: inv_opt.InverterSampling = None,
     concept: str = typer.Option(None, "--concept", help="CONCEPT=VALUE to steer towards, e.g. color=blue (optional with pca:K)."),
     source_value: str = typer.Option(None, "--from", help="The value steered away from (world sources are set to it); default: every other value."),
     direction: str = typer.Option("mean", "--direction", help="mean, cav, class (the classifier's head) or pca:K."),
