@@ -33,14 +33,28 @@ class WorldGANConfig:
     mbstd_group: int = 4  # the discriminator sees the spread of groups of this many images (0: off)
     projected_input: bool = False  # add a projection of w to the constant 4x4 input (the layout then varies with w)
     spectral_norm: bool = False  # the discriminator's layers spectrally normalised (SNGAN) instead of equalised
+    # An AutoencoderKL's config: the generator draws its (scaled) latents and its decoder, part of
+    # the generator, makes the image (None: the generator draws pixels).
+    autoencoder: dict | None = None
 
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
 
     @property
-    def image_size(self) -> int:
+    def code_size(self) -> int:
+        """The side of what the synthesis blocks draw: the image, or the autoencoder's latents."""
         return 4 * 2 ** (len(self.channels) - 1)
+
+    @property
+    def code_channels(self) -> int:
+        return 3 if self.autoencoder is None else self.autoencoder["latent_channels"]
+
+    @property
+    def image_size(self) -> int:
+        if self.autoencoder is None:
+            return self.code_size
+        return self.code_size * 2 ** (len(self.autoencoder["block_out_channels"]) - 1)
 
 
 class EqualLinear(nn.Module):
@@ -115,12 +129,12 @@ class ModulatedConv(nn.Module):
 class SynthesisBlock(nn.Module):
     """Upsample x2, two modulated convolutions, and this resolution's RGB added to the upsampled RGB."""
 
-    def __init__(self, c_in: int, c_out: int, w_dim: int, first: bool = False):
+    def __init__(self, c_in: int, c_out: int, w_dim: int, first: bool = False, out_channels: int = 3):
         super().__init__()
         self.first = first
         self.conv0 = None if first else ModulatedConv(c_in, c_out, w_dim)
         self.conv1 = ModulatedConv(c_out if not first else c_in, c_out, w_dim)
-        self.to_rgb = ModulatedConv(c_out, 3, w_dim, kernel=1, demodulate=False)
+        self.to_rgb = ModulatedConv(c_out, out_channels, w_dim, kernel=1, demodulate=False)
 
     def forward(self, x, rgb, w):
         if not self.first:
@@ -143,22 +157,41 @@ class StyleGenerator(nn.Module):
         ch = config.channels
         self.const = nn.Parameter(torch.randn(1, ch[0], 4, 4))
         self.project = EqualLinear(config.w_dim, ch[0] * 16) if config.projected_input else None
+        out = config.code_channels
         self.blocks = nn.ModuleList(
-            [SynthesisBlock(ch[0], ch[0], config.w_dim, first=True)]
-            + [SynthesisBlock(a, b, config.w_dim) for a, b in zip(ch, ch[1:])]
+            [SynthesisBlock(ch[0], ch[0], config.w_dim, first=True, out_channels=out)]
+            + [SynthesisBlock(a, b, config.w_dim, out_channels=out) for a, b in zip(ch, ch[1:])]
         )
         self.register_buffer("w_avg", torch.zeros(config.num_classes, config.w_dim))
+        self.decoder = self.post_quant_conv = None
+        if config.autoencoder is not None:
+            from diffusers import AutoencoderKL
 
-    def synthesis(self, w: torch.Tensor, clamp: bool = True) -> torch.Tensor:
-        """Images for w, in [0, 1]; unclamped (clamp=False) for training, so that saturated pixels
-        keep their gradient."""
-        x, rgb = self.const.expand(len(w), -1, -1, -1), None
+            autoencoder = AutoencoderKL.from_config(config.autoencoder)
+            self.decoder, self.post_quant_conv = autoencoder.decoder, autoencoder.post_quant_conv
+            self.decoder.requires_grad_(False), self.post_quant_conv.requires_grad_(False)
+
+    def code(self, w: torch.Tensor) -> torch.Tensor:
+        """What the synthesis blocks draw for w: the image in [-1, 1] (unclamped), or the
+        autoencoder's scaled latents."""
+        x, code = self.const.expand(len(w), -1, -1, -1), None
         if self.project is not None:
             x = x + self.project(w).view(len(w), -1, 4, 4)
         for block in self.blocks:
-            x, rgb = block(x, rgb, w)
-        rgb = rgb.clamp(-1, 1) if clamp else rgb
-        return (rgb + 1) / 2
+            x, code = block(x, code, w)
+        return code
+
+    def decode(self, code: torch.Tensor, clamp: bool = True) -> torch.Tensor:
+        """Images in [0, 1] for codes; unclamped (clamp=False) for training, so that saturated
+        pixels keep their gradient."""
+        if self.decoder is not None:
+            code = self.decoder(self.post_quant_conv(code / self.config.autoencoder["scaling_factor"]))
+        code = code.clamp(-1, 1) if clamp else code
+        return (code + 1) / 2
+
+    def synthesis(self, w: torch.Tensor, clamp: bool = True) -> torch.Tensor:
+        """Images for w, in [0, 1]; unclamped (clamp=False) for training."""
+        return self.decode(self.code(w), clamp)
 
     def forward(self, z: torch.Tensor, classes: torch.Tensor, clamp: bool = True) -> torch.Tensor:
         return self.synthesis(self.mapping(z, classes), clamp)

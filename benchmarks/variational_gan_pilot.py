@@ -1,0 +1,78 @@
+"""World GAN pilot: the style-based generator trained as a class-conditional VAE's decoder
+(linking.variational_gan), measured like the adversarial pilots by evaluate_gan.
+
+    python benchmarks/variational_gan_pilot.py OUT --steps 2400 [--kl 1e-3] [--perceptual 0.1] [--prior-class 0.1]
+    python benchmarks/variational_gan_pilot.py OUT --measure [--n 200]
+
+--measure reads the finished folder, or the latest checkpoint of an unfinished run (its moving
+average where it keeps one), and writes OUT/pilot.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import genlens
+from genlens.generators.critic import WorldCritic
+from genlens.linking.gan_eval import evaluate_gan
+from genlens.linking.variational_gan import VariationalGAN, VariationalSettings, train_variational_gan
+from genlens.linking.world_gan import WorldGAN, WorldGANConfig, load_world_gan
+from genlens.training.checkpoint import latest_checkpoint
+from genlens.training.loop import TrainSettings
+
+CRITIC = Path(genlens.__file__).parent / "weights" / "base-diffusion" / "critic"
+
+
+def measure(out: Path, n: int) -> dict:
+    if (out / "model.safetensors").exists():
+        gan, step = load_world_gan(out), "final"
+    else:
+        from safetensors.torch import load_file
+
+        latest = latest_checkpoint(out / "checkpoints")
+        info = json.loads((latest / "state.json").read_text())
+        model = VariationalGAN(WorldGANConfig(**{k: v for k, v in info["run"]["config"].items() if k != "kind"}))
+        model.load_state_dict(load_file(latest / "model.safetensors"))
+        gan, step = WorldGAN(model.generator), info["step"]
+    report = {"step": step, **evaluate_gan(gan, n=n)}
+    (out / "pilot.json").write_text(json.dumps(report, indent=1))
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--steps", type=int, default=2400)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--kl", type=float, default=1e-3)
+    parser.add_argument("--perceptual", type=float, default=1.0)
+    parser.add_argument("--object-weight", type=float, default=10.0)
+    parser.add_argument("--prior-class", type=float, default=0.0)
+    parser.add_argument("--ema", type=float, default=None)
+    parser.add_argument("--latent", action="store_true", help="draw the shipped base's autoencoder latents")
+    parser.add_argument("--measure", action="store_true")
+    parser.add_argument("--n", type=int, default=200)
+    args = parser.parse_args()
+    if args.measure:
+        r = measure(args.out, args.n)
+        print(json.dumps({k: r[k] for k in ("step", "agreement", "all_values_appear", "frechet")}))
+        return
+    settings = TrainSettings(steps=args.steps, batch_size=args.batch, lr=args.lr, warmup=0, weight_decay=0.0,
+                             schedule="constant", checkpoint_every=200, ema_decay=args.ema, seed=31)
+    variational = VariationalSettings(perceptual_weight=args.perceptual, kl_weight=args.kl, object_weight=args.object_weight,
+                                      prior_class_weight=args.prior_class)
+    autoencoder = None
+    if args.latent:
+        from diffusers import AutoencoderKL
+
+        autoencoder = AutoencoderKL.from_pretrained(CRITIC.parent / "vae")
+    _, card = train_variational_gan(args.out, settings, WorldCritic.load(CRITIC), variational, eval_n=args.n,
+                                    autoencoder=autoencoder)
+    print(json.dumps({"seconds": card["seconds"], **card["metrics"]["agreement"]}))
+
+
+if __name__ == "__main__":
+    main()
