@@ -4,8 +4,8 @@
     python benchmarks/variational_gan_pilot.py OUT --steps 2400 [--kl 1e-3] [--perceptual 0.1] [--prior-class 0.1]
     python benchmarks/variational_gan_pilot.py OUT --measure [--n 200]
 
---measure reads the finished folder, or the latest checkpoint of an unfinished run (its moving
-average where it keeps one), and writes OUT/pilot.json.
+--measure reads the run's latest checkpoint, fits its prior (--fitted-prior N renders, 0: N(0, I))
+and writes OUT/pilot-STEP-N.json.
 """
 
 from __future__ import annotations
@@ -14,30 +14,33 @@ import argparse
 import json
 from pathlib import Path
 
+from diffusers import AutoencoderKL
+from safetensors.torch import load_file
+
 import genlens
 from genlens.generators.critic import WorldCritic
 from genlens.linking.gan_eval import evaluate_gan
-from genlens.linking.variational_gan import VariationalGAN, VariationalSettings, train_variational_gan
-from genlens.linking.world_gan import WorldGAN, WorldGANConfig, load_world_gan
+from genlens.linking.variational_gan import VariationalGAN, VariationalSettings, fit_prior, train_variational_gan
+from genlens.linking.world_gan import WorldGAN, WorldGANConfig
 from genlens.training.checkpoint import latest_checkpoint
 from genlens.training.loop import TrainSettings
+from genlens.world import get_task
 
 CRITIC = Path(genlens.__file__).parent / "weights" / "base-diffusion" / "critic"
 
 
-def measure(out: Path, n: int) -> dict:
-    if (out / "model.safetensors").exists():
-        gan, step = load_world_gan(out), "final"
-    else:
-        from safetensors.torch import load_file
-
-        latest = latest_checkpoint(out / "checkpoints")
-        info = json.loads((latest / "state.json").read_text())
-        model = VariationalGAN(WorldGANConfig(**{k: v for k, v in info["run"]["config"].items() if k != "kind"}))
-        model.load_state_dict(load_file(latest / "model.safetensors"))
-        gan, step = WorldGAN(model.generator), info["step"]
-    report = {"step": step, **evaluate_gan(gan, n=n)}
-    (out / "pilot.json").write_text(json.dumps(report, indent=1))
+def measure(out: Path, n: int, fitted_prior: int) -> dict:
+    """evaluate_gan on the run's latest checkpoint, its prior fitted on fitted_prior renders (0: N(0, I))."""
+    latest = latest_checkpoint(out / "checkpoints")
+    info = json.loads((latest / "state.json").read_text())
+    model = VariationalGAN(WorldGANConfig(**{k: v for k, v in info["run"]["config"].items() if k != "kind"}))
+    model.load_state_dict(load_file(latest / "model.safetensors"), strict=False)  # runs without a prior's buffers
+    if fitted_prior:
+        autoencoder = AutoencoderKL.from_pretrained(CRITIC.parent / "vae") if model.generator.decoder is not None else None
+        fit_prior(model.eval(), get_task("shape"), fitted_prior, 31, autoencoder)
+    gan, step = WorldGAN(model.generator), info["step"]
+    report = {"step": step, "fitted_prior": fitted_prior, **evaluate_gan(gan, n=n)}
+    (out / f"pilot-{step}-{fitted_prior}.json").write_text(json.dumps(report, indent=1))
     return report
 
 
@@ -53,21 +56,20 @@ def main() -> None:
     parser.add_argument("--prior-class", type=float, default=0.0)
     parser.add_argument("--ema", type=float, default=None)
     parser.add_argument("--latent", action="store_true", help="draw the shipped base's autoencoder latents")
+    parser.add_argument("--fitted-prior", type=int, default=5000, help="renders for the prior fitted after training (0: N(0, I))")
     parser.add_argument("--measure", action="store_true")
     parser.add_argument("--n", type=int, default=200)
     args = parser.parse_args()
     if args.measure:
-        r = measure(args.out, args.n)
-        print(json.dumps({k: r[k] for k in ("step", "agreement", "all_values_appear", "frechet")}))
+        r = measure(args.out, args.n, args.fitted_prior)
+        print(json.dumps({k: r[k] for k in ("step", "fitted_prior", "agreement", "all_values_appear", "frechet")}))
         return
     settings = TrainSettings(steps=args.steps, batch_size=args.batch, lr=args.lr, warmup=0, weight_decay=0.0,
                              schedule="constant", checkpoint_every=200, ema_decay=args.ema, seed=31)
-    variational = VariationalSettings(perceptual_weight=args.perceptual, kl_weight=args.kl, object_weight=args.object_weight,
+    variational = VariationalSettings(perceptual_weight=args.perceptual, kl_weight=args.kl, object_weight=args.object_weight, fitted_prior=args.fitted_prior,
                                       prior_class_weight=args.prior_class)
     autoencoder = None
     if args.latent:
-        from diffusers import AutoencoderKL
-
         autoencoder = AutoencoderKL.from_pretrained(CRITIC.parent / "vae")
     _, card = train_variational_gan(args.out, settings, WorldCritic.load(CRITIC), variational, eval_n=args.n,
                                     autoencoder=autoencoder)

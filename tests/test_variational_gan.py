@@ -2,7 +2,9 @@ import torch
 
 from genlens.generators.critic import WorldCritic
 from genlens.linking import load_generator
-from genlens.linking.variational_gan import VariationalGAN, VariationalSettings, train_variational_gan, variational_loss
+from genlens.linking.variational_gan import (
+    VariationalGAN, VariationalSettings, fit_prior, train_variational_gan, variational_loss,
+)
 from genlens.linking.world_gan import WorldGANConfig
 from genlens.training.loop import TrainSettings
 from genlens.world import get_task
@@ -65,3 +67,22 @@ def test_variational_training_reconstructs_resumes_and_loads_as_a_generator(tmp_
     latent = loaded.sample_latent(5, seed=1, classes=[0, 1, 2, 3, 4])
     images = loaded.synthesize(latent)
     assert images.shape == (5, 3, 32, 32) and 0 <= images.min() and images.max() <= 1
+
+
+def test_the_fitted_prior_is_each_class_aggregate_posterior():
+    torch.manual_seed(0)
+    model = VariationalGAN(WorldGANConfig(**TINY)).eval()
+    out = model.encoder.out
+    with torch.no_grad():  # every posterior N(3, e^-4): the fitted prior must find it, N(0, I) misses it
+        out.weight.zero_(), out.bias.zero_()
+        out.bias[:8], out.bias[8:] = 3.0, -4.0
+    fit_prior(model, get_task("shape"), n=300, seed=1)
+    generator = model.generator
+    assert torch.allclose(generator.prior_mean, torch.full_like(generator.prior_mean, 3.0), atol=0.05)
+    scale = torch.diagonal(generator.prior_scale, dim1=1, dim2=2)
+    assert torch.allclose(scale, torch.full_like(scale, 0.1353), atol=0.03)
+    z = generator.prior(torch.randn(500, 8), torch.full((500,), 2))
+    assert (z - 3).abs().max() < 1.0
+    classes = torch.full((1000,), 2)
+    w = generator.mapping(generator.prior(torch.randn(1000, 8), classes), classes).mean(0)
+    assert torch.allclose(generator.w_avg[2], w, atol=0.05)

@@ -37,6 +37,7 @@ class VariationalSettings:
     kl_weight: float = 1e-3
     prior_class_weight: float = 0.0
     w_avg_beta: float = 0.995
+    fitted_prior: int = 5000  # renders whose posteriors fix each class's Gaussian prior after training (0: N(0, I))
 
 
 class PosteriorEncoder(nn.Module):
@@ -117,7 +118,7 @@ def train_variational_gan(
     if config is None:
         config = WorldGANConfig(class_names=list(task.class_names), projected_input=True, mbstd_group=0)
         if autoencoder is not None:
-            config = replace(config, channels=[128, 128], d_channels=[128, 128], autoencoder=dict(autoencoder.config))
+            config = replace(config, channels=[128, 128], d_channels=[128, 128], autoencoder=_public_config(autoencoder))
     concept = next((k for k, v in critic.concepts.items() if list(v) == list(config.class_names)), None)
     if concept is None:
         from genlens.errors import GenlensError
@@ -136,11 +137,8 @@ def train_variational_gan(
         real = task.sample(settings.batch_size, seed=seed, split="train")
         images = real.images.to(device)
         weights = object_weights(real.masks, variational.object_weight, config.code_size).to(device)
-        if autoencoder is None:
-            return images, images * 2 - 1, real.labels.to(device), weights, seed
         with torch.no_grad():
-            autoencoder.to(device)
-            codes = autoencoder.encode(images * 2 - 1).latent_dist.mean * autoencoder.config.scaling_factor
+            codes = _codes(images, autoencoder if autoencoder is None else autoencoder.to(device))
         return images, codes, real.labels.to(device), weights, seed
 
     def loss(model, data):
@@ -150,7 +148,10 @@ def train_variational_gan(
 
     run = {"kind": "world-gan", "objective": "variational", "variational": asdict(variational), "config": asdict(config)}
     result = fit(model, batch, loss, settings, Path(out), description="train world GAN (variational)", run=run)
-    gan = WorldGAN(model.generator.cpu().eval())
+    model = model.cpu().eval()
+    if variational.fitted_prior:
+        fit_prior(model, task, variational.fitted_prior, settings.seed, autoencoder)
+    gan = WorldGAN(model.generator)
     card = result.card("world-gan", objective="variational", task=variational.task, variational=asdict(variational))
     if eval_n:
         from genlens.linking.gan_eval import evaluate_gan
@@ -158,3 +159,39 @@ def train_variational_gan(
         card["metrics"] = evaluate_gan(gan, n=eval_n, task=variational.task)
     gan.save(Path(out), card)
     return gan, card
+
+
+@torch.no_grad()
+def fit_prior(model: VariationalGAN, task, n: int, seed: int, autoencoder: AutoencoderKL | None = None) -> None:
+    """Set the generator's prior to each class's Gaussian fitted to the posterior samples of n fresh
+    renders (ex-post density estimation, as Ghosh et al. 2020 fit regularised autoencoders), and
+    each class's mean w to that of its prior's samples: samples from N(0, I) would fall into the
+    holes between the posteriors."""
+    generator = model.generator
+    real = task.sample(n, seed=step_seed(seed, -1, 0), split="train")  # no training step draws it
+    codes = [_codes(real.images[i : i + 256], autoencoder) for i in range(0, n, 256)]
+    mean, log_var = zip(*(model.encoder(c, real.labels[i * 256 : (i + 1) * 256]) for i, c in enumerate(codes)))
+    mean, std = torch.cat(mean), (0.5 * torch.cat(log_var)).exp()
+    g = torch.Generator().manual_seed(seed)
+    z = mean + std * torch.randn(mean.shape, generator=g)
+    for c in range(generator.config.num_classes):
+        zc = z[real.labels == c]
+        centre = zc.mean(0)
+        covariance = torch.cov((zc - centre).T) + 1e-4 * torch.eye(zc.shape[1])
+        generator.prior_mean[c] = centre
+        generator.prior_scale[c] = torch.linalg.cholesky(covariance)
+        noise = torch.randn(1000, zc.shape[1], generator=g)
+        classes = torch.full((1000,), c)
+        generator.w_avg[c] = generator.mapping(generator.prior(noise, classes), classes).mean(0)
+
+
+def _codes(images: torch.Tensor, autoencoder: AutoencoderKL | None) -> torch.Tensor:
+    """What the generator draws for images: the images in [-1, 1], or the autoencoder's scaled latents."""
+    if autoencoder is None:
+        return images * 2 - 1
+    return autoencoder.encode(images * 2 - 1).latent_dist.mean * autoencoder.config.scaling_factor
+
+
+def _public_config(autoencoder: AutoencoderKL) -> dict:
+    """The autoencoder's config without diffusers' private entries (its file path, version)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in autoencoder.config.items() if not k.startswith("_")}

@@ -163,6 +163,10 @@ class StyleGenerator(nn.Module):
             + [SynthesisBlock(a, b, config.w_dim, out_channels=out) for a, b in zip(ch, ch[1:])]
         )
         self.register_buffer("w_avg", torch.zeros(config.num_classes, config.w_dim))
+        # z's distribution per class as an affine map of N(0, I): the identity for a GAN, a VAE's
+        # aggregate posterior fitted after training (linking.variational_gan.fit_prior)
+        self.register_buffer("prior_mean", torch.zeros(config.num_classes, config.z_dim))
+        self.register_buffer("prior_scale", torch.eye(config.z_dim).repeat(config.num_classes, 1, 1))
         self.decoder = self.post_quant_conv = None
         if config.autoencoder is not None:
             from diffusers import AutoencoderKL
@@ -170,6 +174,10 @@ class StyleGenerator(nn.Module):
             autoencoder = AutoencoderKL.from_config(config.autoencoder)
             self.decoder, self.post_quant_conv = autoencoder.decoder, autoencoder.post_quant_conv
             self.decoder.requires_grad_(False), self.post_quant_conv.requires_grad_(False)
+
+    def prior(self, noise: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+        """z for noise ~ N(0, I) of the given classes, under the generator's prior."""
+        return self.prior_mean[classes] + torch.einsum("nij,nj->ni", self.prior_scale[classes], noise)
 
     def code(self, w: torch.Tensor) -> torch.Tensor:
         """What the synthesis blocks draw for w: the image in [-1, 1] (unclamped), or the
@@ -266,7 +274,7 @@ class WorldGAN:
 
         c, z = draw_classes_and_noise(n, seed, classes, self.num_classes, self.generator.config.z_dim, truncation)
         device = self.generator.const.device
-        w = self.generator.mapping(z.to(device), c.to(device))
+        w = self.generator.mapping(self.generator.prior(z.to(device), c.to(device)), c.to(device))
         avg = self.generator.w_avg[c.to(device)]
         return (avg + truncation * (w - avg)).cpu()
 
