@@ -37,7 +37,9 @@ def measure(out: Path, n: int, fitted_prior: int) -> dict:
     model.load_state_dict(load_file(latest / "model.safetensors"), strict=False)  # runs without a prior's buffers
     if fitted_prior:
         autoencoder = AutoencoderKL.from_pretrained(CRITIC.parent / "vae") if model.generator.decoder is not None else None
-        fit_prior(model.eval(), get_task("shape"), fitted_prior, 31, autoencoder)
+        upright = info["run"]["variational"].get("upright", False)
+        deterministic = info["run"]["variational"].get("mmd_weight", 0) > 0
+        fit_prior(model.eval(), get_task("shape"), fitted_prior, 31, autoencoder, upright, deterministic)
     gan, step = WorldGAN(model.generator), info["step"]
     report = {"step": step, "fitted_prior": fitted_prior, **evaluate_gan(gan, n=n)}
     (out / f"pilot-{step}-{fitted_prior}.json").write_text(json.dumps(report, indent=1))
@@ -55,6 +57,9 @@ def main() -> None:
     parser.add_argument("--object-weight", type=float, default=10.0)
     parser.add_argument("--prior-class", type=float, default=0.0)
     parser.add_argument("--ema", type=float, default=None)
+    parser.add_argument("--mmd", type=float, default=0.0, help="> 0: a Wasserstein autoencoder with this MMD weight")
+    parser.add_argument("--z-dim", type=int, default=64)
+    parser.add_argument("--upright", action="store_true", help="objects upright (the world turns them at random)")
     parser.add_argument("--latent", action="store_true", help="draw the shipped base's autoencoder latents")
     parser.add_argument("--fitted-prior", type=int, default=5000, help="renders for the prior fitted after training (0: N(0, I))")
     parser.add_argument("--measure", action="store_true")
@@ -66,7 +71,8 @@ def main() -> None:
         return
     settings = TrainSettings(steps=args.steps, batch_size=args.batch, lr=args.lr, warmup=0, weight_decay=0.0,
                              schedule="constant", checkpoint_every=200, ema_decay=args.ema, seed=31)
-    variational = VariationalSettings(perceptual_weight=args.perceptual, kl_weight=args.kl, object_weight=args.object_weight, fitted_prior=args.fitted_prior,
+    variational = VariationalSettings(perceptual_weight=args.perceptual, kl_weight=args.kl, object_weight=args.object_weight, fitted_prior=args.fitted_prior, upright=args.upright,
+                                      mmd_weight=args.mmd, z_dim=args.z_dim,
                                       prior_class_weight=args.prior_class)
     autoencoder = None
     if args.latent:

@@ -3,7 +3,8 @@ import torch
 from genlens.generators.critic import WorldCritic
 from genlens.linking import load_generator
 from genlens.linking.variational_gan import (
-    VariationalGAN, VariationalSettings, fit_prior, train_variational_gan, variational_loss,
+    VariationalGAN, VariationalSettings, fit_prior, maximum_mean_discrepancy, train_variational_gan,
+    variational_loss,
 )
 from genlens.linking.world_gan import WorldGANConfig
 from genlens.training.loop import TrainSettings
@@ -86,3 +87,27 @@ def test_the_fitted_prior_is_each_class_aggregate_posterior():
     classes = torch.full((1000,), 2)
     w = generator.mapping(generator.prior(torch.randn(1000, 8), classes), classes).mean(0)
     assert torch.allclose(generator.w_avg[2], w, atol=0.05)
+
+
+def test_the_mmd_is_near_zero_between_samples_of_one_gaussian_and_large_between_two():
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(64, 16, generator=g), torch.randn(64, 16, generator=g)
+    same = float(maximum_mean_discrepancy(a, b))
+    assert abs(same) < 0.05
+    assert float(maximum_mean_discrepancy(a + 1, b)) > 10 * max(same, 0.01)
+    assert float(maximum_mean_discrepancy(a * 0.3, b)) > 10 * max(same, 0.01)
+
+
+def test_a_wasserstein_autoencoder_takes_the_encoders_mean_as_z():
+    torch.manual_seed(0)
+    model = VariationalGAN(WorldGANConfig(**TINY))
+    sample = get_task("shape").sample(4, seed=1)
+    ones = torch.ones(4, 1, 32, 32)
+    settings = VariationalSettings(perceptual_weight=0.0, kl_weight=0.0, mmd_weight=1.0)
+    # the same batch under two seeds: a deterministic encoder leaves only the MMD's prior draw to differ
+    no_mmd = VariationalSettings(perceptual_weight=0.0, kl_weight=0.0, mmd_weight=1e-12)
+    a = variational_loss(model, sample.images, sample.images * 2 - 1, sample.labels, ones, 3, _tiny_critic(), "shape", no_mmd)
+    b = variational_loss(model, sample.images, sample.images * 2 - 1, sample.labels, ones, 4, _tiny_critic(), "shape", no_mmd)
+    assert torch.allclose(a, b, atol=1e-6)
+    with_mmd = variational_loss(model, sample.images, sample.images * 2 - 1, sample.labels, ones, 3, _tiny_critic(), "shape", settings)
+    assert float((with_mmd - a).detach()) > 0.0

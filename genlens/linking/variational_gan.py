@@ -36,7 +36,12 @@ class VariationalSettings:
     perceptual_weight: float = 1.0
     kl_weight: float = 1e-3
     prior_class_weight: float = 0.0
+    # > 0: a Wasserstein autoencoder (Tolstikhin et al. 2018) instead: the encoder's mean is z, and
+    # the batch's z are pulled towards N(0, I) as a whole by this weight times their MMD to it
+    mmd_weight: float = 0.0
     w_avg_beta: float = 0.995
+    upright: bool = False  # objects in the pose each shape is defined in (the world turns them at random)
+    z_dim: int = 64
     fitted_prior: int = 5000  # renders whose posteriors fix each class's Gaussian prior after training (0: N(0, I))
 
 
@@ -81,7 +86,8 @@ def variational_loss(
     g = torch.Generator().manual_seed(seed)
     generator, config = model.generator, model.generator.config
     mean, log_var = model.encoder(codes, classes)
-    z = mean + (0.5 * log_var).exp() * torch.randn(mean.shape, generator=g).to(mean.device)
+    noise = torch.randn(mean.shape, generator=g).to(mean.device)
+    z = mean if settings.mmd_weight > 0 else mean + (0.5 * log_var).exp() * noise
     drawn = generator.code(generator.mapping(z, classes))
     error = ((drawn - codes).abs() + (drawn - codes) ** 2) * weights
     pixel = (error.flatten(1).sum(1) / weights.expand_as(error).flatten(1).sum(1)).mean()
@@ -91,6 +97,8 @@ def variational_loss(
         perceptual = feature_error(critic, recon.clamp(0, 1), images).mean()
     kl = 0.5 * (mean.pow(2) + log_var.exp() - 1 - log_var).sum(1).mean()
     loss = pixel + settings.perceptual_weight * perceptual + settings.kl_weight * kl
+    if settings.mmd_weight > 0:
+        loss = loss + settings.mmd_weight * maximum_mean_discrepancy(z, torch.randn(mean.shape, generator=g).to(z.device))
     prior_classes = torch.randint(0, config.num_classes, (len(images),), generator=g).to(images.device)
     w = model.generator.mapping(torch.randn(len(images), config.z_dim, generator=g).to(images.device), prior_classes)
     if settings.prior_class_weight > 0:
@@ -116,7 +124,9 @@ def train_variational_gan(
     variational = variational or VariationalSettings()
     task = get_task(variational.task)
     if config is None:
-        config = WorldGANConfig(class_names=list(task.class_names), projected_input=True, mbstd_group=0)
+        config = WorldGANConfig(
+            class_names=list(task.class_names), z_dim=variational.z_dim, projected_input=True, mbstd_group=0
+        )
         if autoencoder is not None:
             config = replace(config, channels=[128, 128], d_channels=[128, 128], autoencoder=_public_config(autoencoder))
     concept = next((k for k, v in critic.concepts.items() if list(v) == list(config.class_names)), None)
@@ -134,7 +144,7 @@ def train_variational_gan(
 
     def batch(step: int, process: int, device: torch.device):
         seed = step_seed(settings.seed, step, process)
-        real = task.sample(settings.batch_size, seed=seed, split="train")
+        real = task.sample(settings.batch_size, seed=seed, split="train", rotation=0.0 if variational.upright else None)
         images = real.images.to(device)
         weights = object_weights(real.masks, variational.object_weight, config.code_size).to(device)
         with torch.no_grad():
@@ -150,7 +160,8 @@ def train_variational_gan(
     result = fit(model, batch, loss, settings, Path(out), description="train world GAN (variational)", run=run)
     model = model.cpu().eval()
     if variational.fitted_prior:
-        fit_prior(model, task, variational.fitted_prior, settings.seed, autoencoder)
+        fit_prior(model, task, variational.fitted_prior, settings.seed, autoencoder, variational.upright,
+                  deterministic=variational.mmd_weight > 0)
     gan = WorldGAN(model.generator)
     card = result.card("world-gan", objective="variational", task=variational.task, variational=asdict(variational))
     if eval_n:
@@ -161,17 +172,39 @@ def train_variational_gan(
     return gan, card
 
 
+def maximum_mean_discrepancy(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The unbiased MMD^2 between samples x and y (N, D) under inverse multiquadratic kernels
+    C / (C + |a - b|^2) at C = 2 D s for s in 0.1 ... 10 (WAE-MMD's kernel)."""
+    n, d = x.shape
+    both = torch.cat([x, y])
+    distance = torch.cdist(both, both).pow(2)
+    off = ~torch.eye(2 * n, dtype=torch.bool, device=x.device)
+    total = 0.0
+    for scale in (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0):
+        c = 2 * d * scale
+        k = c / (c + distance)
+        xx, yy, xy = k[:n, :n][off[:n, :n]], k[n:, n:][off[n:, n:]], k[:n, n:]
+        total = total + xx.mean() + yy.mean() - 2 * xy.mean()
+    return total
+
+
 @torch.no_grad()
-def fit_prior(model: VariationalGAN, task, n: int, seed: int, autoencoder: AutoencoderKL | None = None) -> None:
+def fit_prior(
+    model: VariationalGAN, task, n: int, seed: int, autoencoder: AutoencoderKL | None = None, upright: bool = False,
+    deterministic: bool = False,
+) -> None:
     """Set the generator's prior to each class's Gaussian fitted to the posterior samples of n fresh
     renders (ex-post density estimation, as Ghosh et al. 2020 fit regularised autoencoders), and
     each class's mean w to that of its prior's samples: samples from N(0, I) would fall into the
-    holes between the posteriors."""
+    holes between the posteriors. deterministic: z is the posterior's mean (a Wasserstein
+    autoencoder)."""
     generator = model.generator
-    real = task.sample(n, seed=step_seed(seed, -1, 0), split="train")  # no training step draws it
+    # no training step draws these renders
+    real = task.sample(n, seed=step_seed(seed, -1, 0), split="train", rotation=0.0 if upright else None)
     codes = [_codes(real.images[i : i + 256], autoencoder) for i in range(0, n, 256)]
     mean, log_var = zip(*(model.encoder(c, real.labels[i * 256 : (i + 1) * 256]) for i, c in enumerate(codes)))
     mean, std = torch.cat(mean), (0.5 * torch.cat(log_var)).exp()
+    std = std * 0 if deterministic else std
     g = torch.Generator().manual_seed(seed)
     z = mean + std * torch.randn(mean.shape, generator=g)
     for c in range(generator.config.num_classes):
