@@ -1,5 +1,6 @@
 """The world GAN: a small style-based, class-conditional generator (mapping network to W, modulated
-convolutions from 4 to 32 px, skip connections to RGB) and a residual discriminator with projection.
+convolutions from 4 to 32 px, skip connections to RGB, or to an autoencoder's latents that its
+decoder, part of the generator, turns into the image) and a residual discriminator with projection.
 Its latent for linking is W, the mapping network's output."""
 
 from __future__ import annotations
