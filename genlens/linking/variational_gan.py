@@ -26,10 +26,11 @@ from genlens.world.seeds import step_seed
 
 @dataclass
 class VariationalSettings:
-    """Weights of the variational objective: L1 + L2 pixels (object_weight on the objects and
-    their rim, the background 1: an object covers a few percent of the canvas), the critic's relative feature error,
-    the KL divergence (nats summed over z) and the critic's cross-entropy with the class on as many
-    samples from the prior as the batch holds (0: none); w_avg_beta tracks each class's mean w."""
+    """Weights of the variational objective: L1 + L2 pixels (object_weight on the objects and their
+    rim, the background 1: an object covers a few percent of the canvas), the critic's relative
+    feature error, the KL divergence (nats summed over z) and the critic's cross-entropy with the
+    class on as many samples from the prior as the batch holds (0: none); w_avg_beta tracks each
+    class's mean w."""
 
     task: str = "shape"
     object_weight: float = 10.0
