@@ -1,8 +1,9 @@
 """World GAN pilot: the style-based generator trained as a class-conditional VAE's decoder
 (linking.variational_gan), measured like the adversarial pilots by evaluate_gan.
 
-    python benchmarks/variational_gan_pilot.py OUT --steps 2400 [--kl 1e-3] [--perceptual 0.1] [--prior-class 0.1]
-    python benchmarks/variational_gan_pilot.py OUT --measure [--n 200]
+    python benchmarks/variational_gan_pilot.py OUT --steps 2400 [--latent] [--upright] [--kl 1e-3] [--mmd 1.0]
+        [--z-dim 16] [--prior-class 0.1] [--perceptual 1.0] [--object-weight 10]
+    python benchmarks/variational_gan_pilot.py OUT --measure [--n 200] [--fitted-prior 5000]
 
 --measure reads the run's latest checkpoint, fits its prior (--fitted-prior N renders, 0: N(0, I))
 and writes OUT/pilot-STEP-N.json.
@@ -34,7 +35,7 @@ def measure(out: Path, n: int, fitted_prior: int) -> dict:
     latest = latest_checkpoint(out / "checkpoints")
     info = json.loads((latest / "state.json").read_text())
     model = VariationalGAN(WorldGANConfig(**{k: v for k, v in info["run"]["config"].items() if k != "kind"}))
-    model.load_state_dict(load_file(latest / "model.safetensors"), strict=False)  # runs without a prior's buffers
+    model.load_state_dict(load_file(latest / "model.safetensors"))
     if fitted_prior:
         autoencoder = AutoencoderKL.from_pretrained(CRITIC.parent / "vae") if model.generator.decoder is not None else None
         upright = info["run"]["variational"].get("upright", False)
@@ -71,12 +72,12 @@ def main() -> None:
         return
     settings = TrainSettings(steps=args.steps, batch_size=args.batch, lr=args.lr, warmup=0, weight_decay=0.0,
                              schedule="constant", checkpoint_every=200, ema_decay=args.ema, seed=31)
-    variational = VariationalSettings(perceptual_weight=args.perceptual, kl_weight=args.kl, object_weight=args.object_weight, fitted_prior=args.fitted_prior, upright=args.upright,
-                                      mmd_weight=args.mmd, z_dim=args.z_dim,
-                                      prior_class_weight=args.prior_class)
-    autoencoder = None
-    if args.latent:
-        autoencoder = AutoencoderKL.from_pretrained(CRITIC.parent / "vae")
+    variational = VariationalSettings(
+        perceptual_weight=args.perceptual, kl_weight=args.kl, object_weight=args.object_weight,
+        prior_class_weight=args.prior_class, mmd_weight=args.mmd, z_dim=args.z_dim, upright=args.upright,
+        fitted_prior=args.fitted_prior,
+    )
+    autoencoder = AutoencoderKL.from_pretrained(CRITIC.parent / "vae") if args.latent else None
     _, card = train_variational_gan(args.out, settings, WorldCritic.load(CRITIC), variational, eval_n=args.n,
                                     autoencoder=autoencoder)
     print(json.dumps({"seconds": card["seconds"], **card["metrics"]["agreement"]}))

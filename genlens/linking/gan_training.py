@@ -96,7 +96,7 @@ def train_gan(
             d_loss = discriminator_step(model, optimizer, accelerator, images, classes, z, fake_classes, gan, step)
             g_loss, w = generator_step(model, optimizer, accelerator, z, fake_classes, critic, gan.loss, gan.mode_seeking)
             with torch.no_grad():
-                _track_class_means(model.generator, w, fake_classes, gan.w_avg_beta)
+                track_class_means(model.generator, w, fake_classes, gan.w_avg_beta)
                 _update_average(model, (step + 1) * settings.batch_size, settings.batch_size, gan)
 
             losses = {"d": round(float(d_loss.detach()), 4), "g": round(float(g_loss.detach()), 4)}
@@ -196,7 +196,8 @@ def _class_critic(gan: GANSettings, task, config: WorldGANConfig, device):
     return critic, concept, gan.critic_weight
 
 
-def _track_class_means(generator: StyleGenerator, w: torch.Tensor, classes: torch.Tensor, beta: float) -> None:
+def track_class_means(generator: StyleGenerator, w: torch.Tensor, classes: torch.Tensor, beta: float) -> None:
+    """Move each class's mean w (for truncation) towards the batch's w of that class by 1 - beta."""
     for c in classes.unique():
         mean = w[classes == c].mean(0)
         generator.w_avg[c] = torch.lerp(mean, generator.w_avg[c], beta)

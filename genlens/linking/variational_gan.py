@@ -1,9 +1,10 @@
 """The world GAN's generator trained as the decoder of a class-conditional VAE: an encoder reads a
-fresh render and its class into a Gaussian posterior over z, the style-based generator draws the
-render back from (z, class), and samples come from z ~ N(0, 1) through the generator alone.
-Reconstruction in pixels and in the generators' critic's features, a KL term towards N(0, 1), and
-the critic's reading of the class on samples from the prior; the generator's latent for linking
-stays w, the mapping network's output."""
+fresh render (or its autoencoder latents) and its class into a Gaussian posterior over z, the
+style-based generator draws it back from (z, class), and samples come from the generator alone, z
+drawn from a Gaussian per class fitted to the posteriors after training. Reconstruction in pixels
+and in the generators' critic's features, a KL term towards N(0, I) (or a Wasserstein autoencoder's
+MMD), and optionally the critic's reading of the class on samples from the prior; the generator's
+latent for linking stays w, the mapping network's output."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from torch import nn
 
 from genlens.generators.critic import WorldCritic, feature_error
 from genlens.generators.denoising_loss import object_weights
+from genlens.linking.gan_training import track_class_means
 from genlens.linking.world_gan import EqualConv2d, EqualLinear, ResidualBlock, StyleGenerator, WorldGAN, WorldGANConfig
 from genlens.training.loop import TrainSettings, fit
 from genlens.world import get_task
@@ -101,14 +103,12 @@ def variational_loss(
     if settings.mmd_weight > 0:
         loss = loss + settings.mmd_weight * maximum_mean_discrepancy(z, torch.randn(mean.shape, generator=g).to(z.device))
     prior_classes = torch.randint(0, config.num_classes, (len(images),), generator=g).to(images.device)
-    w = model.generator.mapping(torch.randn(len(images), config.z_dim, generator=g).to(images.device), prior_classes)
+    w = generator.mapping(torch.randn(len(images), config.z_dim, generator=g).to(images.device), prior_classes)
     if settings.prior_class_weight > 0:
         sampled = generator.synthesis(w, clamp=False)
         loss = loss + settings.prior_class_weight * F.cross_entropy(critic(sampled.clamp(0, 1))[concept], prior_classes)
     with torch.no_grad():
-        for c in prior_classes.unique():
-            avg = model.generator.w_avg[c]
-            avg.copy_(torch.lerp(w[prior_classes == c].mean(0).detach(), avg, settings.w_avg_beta))
+        track_class_means(generator, w, prior_classes, settings.w_avg_beta)
     return loss
 
 
@@ -202,12 +202,13 @@ def fit_prior(
     generator = model.generator
     # no training step draws these renders
     real = task.sample(n, seed=step_seed(seed, -1, 0), split="train", rotation=0.0 if upright else None)
-    codes = [_codes(real.images[i : i + 256], autoencoder) for i in range(0, n, 256)]
-    mean, log_var = zip(*(model.encoder(c, real.labels[i * 256 : (i + 1) * 256]) for i, c in enumerate(codes)))
-    mean, std = torch.cat(mean), (0.5 * torch.cat(log_var)).exp()
-    std = std * 0 if deterministic else std
+    posteriors = [
+        model.encoder(_codes(real.images[i : i + 256], autoencoder), real.labels[i : i + 256]) for i in range(0, n, 256)
+    ]
+    mean, log_var = (torch.cat(part) for part in zip(*posteriors))
     g = torch.Generator().manual_seed(seed)
-    z = mean + std * torch.randn(mean.shape, generator=g)
+    noise = torch.randn(mean.shape, generator=g)
+    z = mean if deterministic else mean + (0.5 * log_var).exp() * noise
     for c in range(generator.config.num_classes):
         zc = z[real.labels == c]
         centre = zc.mean(0)
